@@ -1,0 +1,16 @@
+//! session-keeper: keeps WeChat accounts logged in on iPad/PC-protocol API gateways.
+//!
+//! Layout (data flows one way: config → keeper → vendor client → HTTP):
+//! - [`cli`]: the command line (clap definitions only);
+//! - [`config`]: raw TOML → validated [`config::Config`], the only config the runtime sees;
+//! - [`vendor`]: one client per gateway behind the [`vendor::Vendor`] trait;
+//! - [`sim`]: the vendor simulator used by the demo, the tests and the benchmarks;
+//! - [`signals`]: the only place that touches OS signals;
+//! - [`logging`]: tracing set-up (JSON or text).
+
+pub mod cli;
+pub mod config;
+pub mod logging;
+pub mod signals;
+pub mod sim;
+pub mod vendor;

@@ -1,0 +1,1 @@
+//! SCAFFOLD: the vendor simulator.

@@ -1,0 +1,1 @@
+//! SCAFFOLD: shared request plumbing for the vendor clients.

@@ -1,0 +1,1 @@
+//! SCAFFOLD: vendor timestamp parsing.

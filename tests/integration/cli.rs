@@ -1,0 +1,1 @@
+//! SCAFFOLD: cli tests.

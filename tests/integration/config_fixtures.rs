@@ -1,0 +1,1 @@
+//! SCAFFOLD: config_fixtures tests.

@@ -1,0 +1,11 @@
+//! The one integration test binary: the real daemon, its CLI and the vendor clients against the
+//! simulator on 127.0.0.1:0. Modules group the tests by subject.
+
+mod cli;
+mod config_fixtures;
+mod sim_api;
+mod support;
+mod vendor_gewe;
+mod vendor_shrise;
+mod vendor_wechatpro;
+mod vendor_wkteam;

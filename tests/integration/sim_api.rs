@@ -1,0 +1,1 @@
+//! SCAFFOLD: sim_api tests.

@@ -1,0 +1,1 @@
+//! SCAFFOLD: support tests.
