@@ -1,0 +1,90 @@
+//! The command line (DESIGN.md §3): clap definitions only; `main.rs` acts on them.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Where the configuration lives when neither `-c` nor `$SESSION_KEEPER_CONFIG` says otherwise.
+pub const DEFAULT_CONFIG: &str = "/etc/session-keeper/session-keeper.toml";
+
+/// Where `sim` listens when `--listen` is not given.
+pub const DEFAULT_SIM_LISTEN: &str = "127.0.0.1:8787";
+
+/// Process exit codes (DESIGN.md §3), so scripts and systemd can tell failures apart.
+pub mod exit {
+    /// Success.
+    pub const OK: u8 = 0;
+    /// A runtime failure (cannot bind, cannot open the store, ...).
+    pub const FAILURE: u8 = 1;
+    /// A usage error (clap exits with this code itself).
+    pub const USAGE: u8 = 2;
+    /// A configuration error (EX_CONFIG); systemd units use it to stop restarting.
+    pub const CONFIG: u8 = 78;
+}
+
+/// session-keeper: keeps WeChat accounts logged in on iPad/PC-protocol API gateways.
+#[derive(Debug, Parser)]
+#[command(name = "session-keeper", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate a configuration file and summarise it; exit 0 if valid, 78 if not.
+    CheckConfig(ConfigArg),
+    /// Run the vendor simulator alone (all four gateways on one port, scriptable).
+    Sim(SimArgs),
+}
+
+/// The `-c/--config` option shared by the commands that read a configuration.
+#[derive(Debug, Args)]
+pub struct ConfigArg {
+    /// Configuration file.
+    #[arg(short = 'c', long = "config", env = "SESSION_KEEPER_CONFIG", default_value = DEFAULT_CONFIG)]
+    pub config: PathBuf,
+}
+
+/// Options of `sim`.
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Address to listen on; port 0 picks a free port. The bound address is printed as the
+    /// first line on stdout.
+    #[arg(long, default_value = DEFAULT_SIM_LISTEN)]
+    pub listen: SocketAddr,
+    /// Scenario file (TOML): credentials, devices, faults and timed events.
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn check_config_takes_a_path() {
+        let cli = Cli::try_parse_from(["session-keeper", "check-config", "-c", "/tmp/x.toml"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        match cli.command {
+            Command::CheckConfig(arg) => assert_eq!(arg.config, PathBuf::from("/tmp/x.toml")),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn sim_rejects_a_bad_listen_address() {
+        let err = Cli::try_parse_from(["session-keeper", "sim", "--listen", "nowhere"])
+            .expect_err("must fail");
+        assert_eq!(err.exit_code(), i32::from(exit::USAGE));
+    }
+}
