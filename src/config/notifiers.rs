@@ -84,27 +84,20 @@ fn channel(
     dir: &Path,
     problems: &mut Problems,
 ) -> Option<Channel> {
-    let mut ok = true;
-    let mut misfit = |key: Option<String>, fits: bool, owners: &str, problems: &mut Problems| {
-        if let Some(key) = key.filter(|_| !fits) {
-            ok = false;
-            problems.at(
-                &at.key(&key),
-                format!("`{key}` does not apply to a {kind} notifier (it is for {owners})"),
-            );
-        }
-    };
-    let uses_url = "webhook, wecom, dingtalk and feishu";
-    misfit(url.written_as(), kind.uses_url(), uses_url, problems);
-    misfit(
-        secret.written_as(),
-        kind.signs(),
-        "dingtalk and feishu",
-        problems,
-    );
-    let command_key = command.as_ref().map(|_| "command".to_owned());
-    misfit(command_key, kind == NotifierKind::Exec, "exec", problems);
-    if !ok {
+    let given = [
+        (
+            url.written_as(),
+            kind.uses_url(),
+            "webhook, wecom, dingtalk and feishu",
+        ),
+        (secret.written_as(), kind.signs(), "dingtalk and feishu"),
+        (
+            command.as_ref().map(|_| "command".to_owned()),
+            kind == NotifierKind::Exec,
+            "exec",
+        ),
+    ];
+    if !keys_fit(kind, given, at, problems) {
         return None;
     }
     if kind == NotifierKind::Exec {
@@ -130,6 +123,38 @@ fn channel(
         return None;
     }
     Some((Some(url), secret, Vec::new()))
+}
+
+/// Reports each given key (as written) that `kind` does not use; true when all fit.
+fn keys_fit(
+    kind: NotifierKind,
+    given: [(Option<String>, bool, &str); 3],
+    at: &KeyPath,
+    problems: &mut Problems,
+) -> bool {
+    let mut fit = true;
+    for (key, fits, owners) in given {
+        if let Some(key) = key.filter(|_| !fits) {
+            fit = false;
+            problems.at(
+                &at.key(&key),
+                format!(
+                    "`{key}` does not apply to {} {kind} notifier (it is for {owners})",
+                    article(kind)
+                ),
+            );
+        }
+    }
+    fit
+}
+
+/// "a" or "an", for messages that name a kind.
+fn article(kind: NotifierKind) -> &'static str {
+    if kind.as_str().starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
 }
 
 fn exec_command(

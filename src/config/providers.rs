@@ -101,7 +101,12 @@ pub(crate) fn windows(
     ok.then_some(list)
 }
 
-/// Checks which credential keys fit `kind` and builds the credentials it needs.
+const GEWE: &[VendorKind] = &[VendorKind::Gewe];
+const AUTHORIZATION: &[VendorKind] = &[VendorKind::Wechatpro, VendorKind::Wkteam];
+const WKTEAM: &[VendorKind] = &[VendorKind::Wkteam];
+const SHRISE: &[VendorKind] = &[VendorKind::Shrise];
+
+/// Builds the credentials `kind` needs, after checking every kind-specific key fits it.
 fn auth(
     kind: VendorKind,
     raw: RawProvider,
@@ -109,39 +114,83 @@ fn auth(
     dir: &Path,
     problems: &mut Problems,
 ) -> Option<Auth> {
-    let token = SecretInput::new("token", raw.token, raw.token_file);
-    let authorization =
-        SecretInput::new("authorization", raw.authorization, raw.authorization_file);
-    let access = SecretInput::new("access_token", raw.access_token, raw.access_token_file);
-    let refresh = SecretInput::new("refresh_token", raw.refresh_token, raw.refresh_token_file);
-    let fits = [
-        (token.written_as(), &[VendorKind::Gewe][..]),
+    let fits = keys_fit(kind, &raw, at, problems);
+    let credential = |key, value, file, problems: &mut Problems| {
+        needed(SecretInput::new(key, value, file), kind, at, dir, problems)
+    };
+    let auth = match kind {
+        VendorKind::Gewe => Auth::Gewe {
+            token: credential("token", raw.token, raw.token_file, problems)?,
+        },
+        VendorKind::Wechatpro => Auth::Wechatpro {
+            authorization: credential(
+                "authorization",
+                raw.authorization,
+                raw.authorization_file,
+                problems,
+            )?,
+        },
+        VendorKind::Wkteam => Auth::Wkteam {
+            authorization: credential(
+                "authorization",
+                raw.authorization,
+                raw.authorization_file,
+                problems,
+            )?,
+            second_login_type: raw.second_login_type,
+        },
+        VendorKind::Shrise => shrise(
+            credential(
+                "access_token",
+                raw.access_token,
+                raw.access_token_file,
+                problems,
+            ),
+            credential(
+                "refresh_token",
+                raw.refresh_token,
+                raw.refresh_token_file,
+                problems,
+            ),
+            raw.token_header,
+            raw.token_prefix,
+            &at.key("token_header"),
+            problems,
+        )?,
+    };
+    fits.then_some(auth)
+}
+
+/// Reports every key set on the provider that belongs to other kinds; true when none does.
+fn keys_fit(kind: VendorKind, raw: &RawProvider, at: &KeyPath, problems: &mut Problems) -> bool {
+    let keys = [
+        ("token", raw.token.is_some(), GEWE),
+        ("token_file", raw.token_file.is_some(), GEWE),
+        ("authorization", raw.authorization.is_some(), AUTHORIZATION),
         (
-            authorization.written_as(),
-            &[VendorKind::Wechatpro, VendorKind::Wkteam][..],
+            "authorization_file",
+            raw.authorization_file.is_some(),
+            AUTHORIZATION,
         ),
-        (access.written_as(), &[VendorKind::Shrise][..]),
-        (refresh.written_as(), &[VendorKind::Shrise][..]),
+        ("access_token", raw.access_token.is_some(), SHRISE),
+        ("access_token_file", raw.access_token_file.is_some(), SHRISE),
+        ("refresh_token", raw.refresh_token.is_some(), SHRISE),
         (
-            raw.token_header.as_ref().map(|_| "token_header".into()),
-            &[VendorKind::Shrise][..],
+            "refresh_token_file",
+            raw.refresh_token_file.is_some(),
+            SHRISE,
         ),
-        (
-            raw.token_prefix.as_ref().map(|_| "token_prefix".into()),
-            &[VendorKind::Shrise][..],
-        ),
-        (
-            raw.second_login_type.map(|_| "second_login_type".into()),
-            &[VendorKind::Wkteam][..],
-        ),
+        ("token_header", raw.token_header.is_some(), SHRISE),
+        ("token_prefix", raw.token_prefix.is_some(), SHRISE),
+        ("second_login_type", raw.second_login_type.is_some(), WKTEAM),
     ];
-    let mut ok = true;
-    for (key, allowed) in fits {
-        if let Some(key) = key.filter(|_| !allowed.contains(&kind)) {
-            ok = false;
-            let owners: Vec<&str> = allowed.iter().map(|k| k.as_str()).collect();
+    let mut fit = true;
+    for (key, _, owners) in keys.iter().filter(|(_, set, _)| *set) {
+        if !owners.contains(&kind) {
+            fit = false;
+            let owners: Vec<&str> = owners.iter().map(|k| k.as_str()).collect();
             problems.at(
-                &at.key(&key),
+                &at.key(key),
                 format!(
                     "`{key}` does not apply to a {kind} provider (it is for {})",
                     owners.join(" and ")
@@ -149,29 +198,7 @@ fn auth(
             );
         }
     }
-    let credential =
-        |input: SecretInput, problems: &mut Problems| needed(input, kind, at, dir, problems);
-    let auth = match kind {
-        VendorKind::Gewe => Auth::Gewe {
-            token: credential(token, problems)?,
-        },
-        VendorKind::Wechatpro => Auth::Wechatpro {
-            authorization: credential(authorization, problems)?,
-        },
-        VendorKind::Wkteam => Auth::Wkteam {
-            authorization: credential(authorization, problems)?,
-            second_login_type: raw.second_login_type,
-        },
-        VendorKind::Shrise => shrise(
-            credential(access, problems),
-            credential(refresh, problems),
-            raw.token_header,
-            raw.token_prefix,
-            &at.key("token_header"),
-            problems,
-        )?,
-    };
-    ok.then_some(auth)
+    fit
 }
 
 /// A credential the kind requires: resolved, or reported as missing.

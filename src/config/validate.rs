@@ -15,7 +15,7 @@ use super::model::{Daemon, Device, LogFormat, Notifier, Provider};
 use super::notifiers;
 use super::policy::{self, Policy};
 use super::providers;
-use super::raw::{Entry, RawConfig, RawDaemon};
+use super::raw::{Entry, RawConfig, RawDaemon, RawPolicy, RawProvider};
 use super::report::Problems;
 use super::values::{non_empty, opt_duration};
 use crate::vendor::VendorKind;
@@ -40,18 +40,7 @@ pub(crate) fn run(raw: RawConfig, dir: &Path, problems: &mut Problems) -> Option
         Some(Entry::Broken { .. }) => None,
         None => daemon_section(RawDaemon::default(), &root.key("daemon"), problems),
     };
-    let (base, policy_ok) = match &raw.policy {
-        Some(Entry::Parsed(policy)) => {
-            let at = root.key("policy");
-            let before = problems.len();
-            let patch = policy::patch(&policy.policy(), &at, problems);
-            let base = Policy::default().apply(&patch);
-            base.check_merged(&patch, &at, problems);
-            (base, problems.len() == before)
-        }
-        Some(Entry::Broken { .. }) => (Policy::default(), false),
-        None => (Policy::default(), true),
-    };
+    let (base, policy_ok) = base_policy(raw.policy.as_ref(), problems);
     let provider_names = names(&raw.providers, |p| p.name.as_deref());
     let notifier_names = names(&raw.notifiers, |n| n.name.as_deref());
     unique(&provider_names, "provider", problems);
@@ -84,6 +73,22 @@ pub(crate) fn run(raw: RawConfig, dir: &Path, problems: &mut Problems) -> Option
         devices: devices?,
         notifiers: notifiers?,
     })
+}
+
+/// `[policy]` over the defaults, and whether it was free of problems.
+fn base_policy(raw: Option<&Entry<RawPolicy>>, problems: &mut Problems) -> (Policy, bool) {
+    match raw {
+        Some(Entry::Parsed(policy)) => {
+            let at = KeyPath::root().key("policy");
+            let before = problems.len();
+            let patch = policy::patch(&policy.policy(), &at, problems);
+            let base = Policy::default().apply(&patch);
+            base.check_merged(&patch, &at, problems);
+            (base, problems.len() == before)
+        }
+        Some(Entry::Broken { .. }) => (Policy::default(), false),
+        None => (Policy::default(), true),
+    }
 }
 
 /// Validates every item of one array; `Some` only when all of them are valid.
@@ -131,7 +136,7 @@ fn unique(names: &[Option<String>], section: &str, problems: &mut Problems) {
 
 /// Provider name → kind, for devices and kick checks (kind `None` when unknown or refused).
 fn provider_kinds(
-    entries: &[Entry<super::raw::RawProvider>],
+    entries: &[Entry<RawProvider>],
     names: &[Option<String>],
 ) -> BTreeMap<String, Option<VendorKind>> {
     let mut kinds = BTreeMap::new();
