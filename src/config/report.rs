@@ -103,14 +103,23 @@ fn place(pending: Pending, file: &Path, text: &str, root: &DeTable<'_>) -> Probl
 
 /// The error for a file that is not TOML at all: the parser's message at its position.
 pub(crate) fn syntax_error(file: &Path, text: &str, err: &toml::de::Error) -> ConfigError {
-    let position = err.span().map(|s| line_col(text, s.start));
+    let span = err.span();
+    let position = span.clone().map(|s| line_col(text, s.start));
+    let mut message = format!("invalid toml: {}", err.message());
+    // The parser says "duplicate key" without naming it; its span covers the key.
+    let named = span
+        .and_then(|s| text.get(s))
+        .filter(|k| !k.trim().is_empty());
+    if let Some(key) = named.filter(|_| err.message() == "duplicate key") {
+        message = format!("invalid toml: duplicate key `{}`", key.trim());
+    }
     ConfigError::Invalid {
         problems: vec![Problem {
             file: file.to_path_buf(),
             line: position.map(|(line, _)| line),
             column: position.map(|(_, column)| column),
             key: None,
-            message: format!("invalid toml: {}", err.message()),
+            message,
         }],
     }
 }
@@ -159,6 +168,14 @@ mod tests {
         let err = problems.into_error(Path::new("f.toml"), TEXT, tree.get_ref());
         assert_eq!(err.problems().len(), 1);
         assert_eq!(err.problems()[0].message, "variable missing");
+    }
+
+    #[test]
+    fn duplicate_keys_are_named() {
+        let text = "[[device]]\nname = \"a\"\nname = \"b\"\n";
+        let err = DeTable::parse(text).unwrap_err();
+        let shown = syntax_error(Path::new("f"), text, &err).to_string();
+        assert_eq!(shown, "f:3:1: invalid toml: duplicate key `name`");
     }
 
     #[test]

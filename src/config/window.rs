@@ -101,8 +101,8 @@ fn parse_clock(s: &str) -> Result<u16, String> {
 }
 
 fn minute_of_day(t: Time) -> u16 {
-    // `hour()` is 0..=23 and `minute()` 0..=59, so both casts are lossless.
-    t.hour().unsigned_abs() as u16 * 60 + t.minute().unsigned_abs() as u16
+    // `hour()` is 0..=23 and `minute()` 0..=59: never negative.
+    u16::from(t.hour().unsigned_abs()) * 60 + u16::from(t.minute().unsigned_abs())
 }
 
 fn to_time(minute_of_day: u16) -> Time {
