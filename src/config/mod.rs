@@ -1,1 +1,103 @@
-//! SCAFFOLD: configuration.
+//! Configuration: the TOML file → the validated [`Config`], the only configuration the runtime
+//! sees (contract: DESIGN.md §3 and §4).
+//!
+//! Loading runs in fixed steps, each in its own file:
+//! 1. parse the text into a spanned tree (`toml::de::DeTable`); a syntax error stops here;
+//! 2. `expand`: substitute `${VAR}` in every string value;
+//! 3. `raw`: deserialize each section with serde (`deny_unknown_fields`, everything optional);
+//! 4. `validate` (+ `providers`, `devices`, `notifiers`, `policy`, `secrets`): one pass that
+//!    applies defaults, parses durations and windows, reads `*_file` secrets and cross-checks
+//!    names, collecting every problem rather than stopping at the first;
+//! 5. `report`: place each problem at a line, column and key path (`device[2].region_id`,
+//!    array indexes counting from 0) and return them all as one [`ConfigError`].
+
+mod devices;
+mod error;
+mod expand;
+mod locate;
+mod model;
+mod notifiers;
+mod policy;
+mod providers;
+mod raw;
+mod report;
+mod secrets;
+mod summary;
+mod validate;
+mod values;
+mod window;
+
+use std::path::{Path, PathBuf};
+
+use toml::de::DeTable;
+
+pub use error::{ConfigError, Problem};
+pub use model::{Daemon, Device, KickCheck, LogFormat, Notifier, NotifierKind, Provider};
+pub use policy::Policy;
+pub use window::Window;
+
+/// The validated configuration: defaults applied, secrets loaded, names cross-checked. The
+/// runtime never sees anything less, so it never re-validates.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it came from (for messages and relative paths).
+    pub source: PathBuf,
+    /// `[daemon]`.
+    pub daemon: Daemon,
+    /// Every `[[provider]]`, in file order.
+    pub providers: Vec<Provider>,
+    /// Every `[[device]]`, in file order, each with its complete policy.
+    pub devices: Vec<Device>,
+    /// Every `[[notifier]]`, in file order.
+    pub notifiers: Vec<Notifier>,
+}
+
+impl Config {
+    /// Reads, expands, validates. `env` looks up environment variables (injected for tests;
+    /// production passes `|k| std::env::var(k).ok()`).
+    pub fn load(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::from_str(&text, path, env)
+    }
+
+    /// Like [`Config::load`] for text already in memory; `source` names it in errors and
+    /// anchors relative `*_file` paths (its directory).
+    pub fn from_str(
+        text: &str,
+        source: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let mut tree = DeTable::parse(text).map_err(|e| report::syntax_error(source, text, &e))?;
+        let mut problems = report::Problems::default();
+        expand::expand_table(tree.get_mut(), &locate::KeyPath::root(), env, &mut problems);
+        let raw = raw::split(tree.get_ref(), &mut problems);
+        let dir = source.parent().unwrap_or(Path::new(""));
+        match validate::run(raw, dir, &mut problems) {
+            Some(parts) if problems.is_empty() => Ok(Config {
+                source: source.to_path_buf(),
+                daemon: parts.daemon,
+                providers: parts.providers,
+                devices: parts.devices,
+                notifiers: parts.notifiers,
+            }),
+            _ => Err(problems.into_error(source, text, tree.get_ref())),
+        }
+    }
+
+    /// The provider with this name, for building clients and resolving devices.
+    pub fn provider(&self, name: &str) -> Option<&Provider> {
+        self.providers.iter().find(|p| p.name == name)
+    }
+
+    /// What `check-config` prints for a valid file: providers with kind and device count,
+    /// notifiers with kind. Multi-line, human readable, never a secret.
+    pub fn summary(&self) -> String {
+        summary::render(self)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,238 @@
+//! Stage two for `[[device]]`: name, provider and the ids its vendor needs, kick check,
+//! notifiers, labels and the merged policy.
+
+use std::collections::BTreeMap;
+
+use super::locate::KeyPath;
+use super::model::{Device, KickCheck};
+use super::policy::{self, Policy};
+use super::raw::{RawDevice, RawKickCheck};
+use super::report::Problems;
+use super::values::{device_name, non_empty, required, required_text};
+use crate::vendor::VendorKind;
+
+/// What devices are checked against: the names defined elsewhere in the file.
+pub(crate) struct Context<'a> {
+    /// Provider name → kind (`None` when that provider is too broken to tell).
+    pub(crate) providers: &'a BTreeMap<String, Option<VendorKind>>,
+    /// Every notifier name, in file order.
+    pub(crate) notifiers: &'a [String],
+    /// `[policy]` over the defaults.
+    pub(crate) policy: &'a Policy,
+    /// False when `[policy]` itself was refused: cross-key checks would then compare against
+    /// values the user did not write.
+    pub(crate) policy_ok: bool,
+}
+
+/// Validates one device at `at`; `None` when anything about it is wrong (all reported).
+pub(crate) fn device(
+    raw: RawDevice,
+    at: &KeyPath,
+    ctx: &Context<'_>,
+    problems: &mut Problems,
+) -> Option<Device> {
+    let name = required_text(raw.name.clone(), at, "name", problems).filter(|n| {
+        device_name(n)
+            .map_err(|e| problems.at(&at.key("name"), e))
+            .is_ok()
+    });
+    let (provider, kind) =
+        provider_of(raw.provider.as_deref(), &at.key("provider"), ctx, problems).unzip();
+    let kind = kind.flatten();
+    let id = id(raw.id.clone(), kind, at, problems);
+    let w_id = w_id(raw.w_id.clone(), kind, at, problems);
+    let region_id = vendor_only(
+        raw.region_id.clone(),
+        "region_id",
+        VendorKind::Gewe,
+        kind,
+        at,
+        problems,
+    );
+    let kick_check = match raw.kick_check.as_ref() {
+        Some(kick) => kick_check(kick, &at.key("kick_check"), ctx, problems).map(Some),
+        None => Some(None),
+    };
+    let notify = notify(raw.notify.as_deref(), &at.key("notify"), ctx, problems);
+    let policy = device_policy(&raw, at, ctx, problems);
+    Some(Device {
+        name: name?,
+        provider: provider?,
+        kind: kind?,
+        id: id?,
+        w_id: w_id?,
+        region_id: region_id?,
+        kick_check: kick_check?,
+        notify: notify?,
+        labels: raw.labels.unwrap_or_default(),
+        policy: policy?,
+    })
+}
+
+/// Resolves the device's provider: its name and, when known, its kind.
+fn provider_of(
+    raw: Option<&str>,
+    at: &KeyPath,
+    ctx: &Context<'_>,
+    problems: &mut Problems,
+) -> Option<(String, Option<VendorKind>)> {
+    let name = raw.or_else(|| {
+        problems.at(at, "missing required key `provider`");
+        None
+    })?;
+    match ctx.providers.get(name) {
+        Some(kind) => Some((name.to_owned(), *kind)),
+        None => {
+            problems.at(at, unknown("provider", name, ctx.providers.keys()));
+            None
+        }
+    }
+}
+
+/// The message for a reference to a name that is not defined.
+fn unknown<'a>(what: &str, name: &str, defined: impl Iterator<Item = &'a String>) -> String {
+    let defined: Vec<String> = defined.map(|n| format!("{n:?}")).collect();
+    if defined.is_empty() {
+        format!("unknown {what} {name:?}: no {what} is defined")
+    } else {
+        format!("unknown {what} {name:?} (defined: {})", defined.join(", "))
+    }
+}
+
+/// The vendor id, which every device needs.
+fn id(
+    raw: Option<String>,
+    kind: Option<VendorKind>,
+    at: &KeyPath,
+    problems: &mut Problems,
+) -> Option<String> {
+    let Some(raw) = raw else {
+        let what = match kind {
+            Some(VendorKind::Gewe) => ": the gewe appId",
+            Some(VendorKind::Wechatpro) => ": the wechatpro deviceId",
+            Some(VendorKind::Wkteam) => ": the wkteam wcId",
+            Some(VendorKind::Shrise) => ": the shrise deviceNumber",
+            None => "",
+        };
+        problems.at(&at.key("id"), format!("missing required key `id`{what}"));
+        return None;
+    };
+    non_empty(raw, &at.key("id"), problems)
+}
+
+/// A key only one vendor's devices have: `Some(value)` when it fits (or the kind is unknown),
+/// `None` (reported) when it is on the wrong kind or blank.
+fn vendor_only(
+    raw: Option<String>,
+    key: &str,
+    owner: VendorKind,
+    kind: Option<VendorKind>,
+    at: &KeyPath,
+    problems: &mut Problems,
+) -> Option<Option<String>> {
+    let Some(value) = raw else {
+        return Some(None);
+    };
+    if let Some(kind) = kind.filter(|k| *k != owner) {
+        problems.at(
+            &at.key(key),
+            format!("`{key}` does not apply to a {kind} device (only {owner} devices have one)"),
+        );
+        return None;
+    }
+    non_empty(value, &at.key(key), problems).map(Some)
+}
+
+/// `w_id`: wkteam devices must have it, others must not.
+fn w_id(
+    raw: Option<String>,
+    kind: Option<VendorKind>,
+    at: &KeyPath,
+    problems: &mut Problems,
+) -> Option<Option<String>> {
+    let w_id = vendor_only(raw, "w_id", VendorKind::Wkteam, kind, at, problems)?;
+    if kind == Some(VendorKind::Wkteam) && w_id.is_none() {
+        problems.at(
+            &at.key("w_id"),
+            "missing required key `w_id`: a wkteam device needs its login instance id (wId)",
+        );
+        return None;
+    }
+    Some(w_id)
+}
+
+fn kick_check(
+    raw: &RawKickCheck,
+    at: &KeyPath,
+    ctx: &Context<'_>,
+    problems: &mut Problems,
+) -> Option<KickCheck> {
+    let provider = required(raw.provider.clone(), at, "provider", problems);
+    let device_number = required_text(raw.device_number.clone(), at, "device_number", problems);
+    let provider = provider?;
+    match ctx.providers.get(&provider) {
+        None => {
+            problems.at(
+                &at.key("provider"),
+                unknown("provider", &provider, ctx.providers.keys()),
+            );
+            return None;
+        }
+        Some(Some(kind)) if *kind != VendorKind::Shrise => {
+            problems.at(
+                &at.key("provider"),
+                format!(
+                    "kick_check provider {provider:?} is a {kind} provider; a kick check needs a shrise provider"
+                ),
+            );
+            return None;
+        }
+        Some(_) => {}
+    }
+    Some(KickCheck {
+        provider,
+        device_number: device_number?,
+    })
+}
+
+/// The notifier list: the one given (each defined, none twice) or every notifier.
+fn notify(
+    raw: Option<&[String]>,
+    at: &KeyPath,
+    ctx: &Context<'_>,
+    problems: &mut Problems,
+) -> Option<Vec<String>> {
+    let Some(raw) = raw else {
+        return Some(ctx.notifiers.to_vec());
+    };
+    let mut ok = true;
+    for (i, name) in raw.iter().enumerate() {
+        if !ctx.notifiers.contains(name) {
+            problems.at(
+                &at.index(i),
+                unknown("notifier", name, ctx.notifiers.iter()),
+            );
+            ok = false;
+        } else if raw[..i].contains(name) {
+            problems.at(&at.index(i), format!("notifier {name:?} is listed twice"));
+            ok = false;
+        }
+    }
+    ok.then(|| raw.to_vec())
+}
+
+/// `[policy]` with this device's overrides, checked where the device wrote them.
+fn device_policy(
+    raw: &RawDevice,
+    at: &KeyPath,
+    ctx: &Context<'_>,
+    problems: &mut Problems,
+) -> Option<Policy> {
+    let before = problems.len();
+    let patch = policy::patch(&raw.policy(), at, problems);
+    let merged = ctx.policy.apply(&patch);
+    if ctx.policy_ok {
+        merged.check_merged(&patch, at, problems);
+    }
+    (problems.len() == before).then_some(merged)
+}

@@ -1,0 +1,222 @@
+//! The validated configuration types the runtime sees (besides [`super::Config`] itself).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use super::policy::Policy;
+use super::window::Window;
+use crate::vendor::{ClientSettings, VendorKind};
+
+/// `[daemon]`: process-wide settings, with defaults filled in.
+#[derive(Debug, Clone)]
+pub struct Daemon {
+    /// Where the state store lives (default `/var/lib/session-keeper`).
+    pub state_dir: PathBuf,
+    /// Where the admin HTTP server listens; `None` = no admin server.
+    pub admin_listen: Option<SocketAddr>,
+    /// Log output format; `None` = text on a TTY, JSON otherwise.
+    pub log_format: Option<LogFormat>,
+    /// The zone every time-of-day window is read in.
+    pub timezone: jiff::tz::TimeZone,
+    /// The zone's name as written, or the system zone's name (`"system"` if it has none), for
+    /// logs and `check-config`.
+    pub timezone_name: String,
+    /// How long shutdown waits for in-flight work before giving up (default 10 s).
+    pub shutdown_grace: Duration,
+}
+
+/// How logs are written: JSON for collectors, text for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One JSON object per line.
+    Json,
+    /// Human-readable lines.
+    Text,
+}
+
+impl LogFormat {
+    /// Parses the config spelling; `None` for anything else.
+    pub fn parse(s: &str) -> Option<LogFormat> {
+        match s {
+            "json" => Some(LogFormat::Json),
+            "text" => Some(LogFormat::Text),
+            _ => None,
+        }
+    }
+
+    /// The config spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogFormat::Json => "json",
+            LogFormat::Text => "text",
+        }
+    }
+}
+
+/// One `[[provider]]`: a gateway account the keeper talks to.
+#[derive(Debug, Clone)]
+pub struct Provider {
+    /// The provider's unique name, referenced by devices and kick checks.
+    pub name: String,
+    /// Everything the vendor client is built from (URL, timeout, concurrency, credentials).
+    pub settings: ClientSettings,
+    /// Local times when this gateway's answers are ignored (its self-check restarts).
+    pub blackout: Vec<Window>,
+}
+
+impl Provider {
+    /// Which vendor this provider is (decided by its credentials).
+    pub fn kind(&self) -> VendorKind {
+        self.settings.auth.kind()
+    }
+}
+
+/// One `[[device]]`: an account to keep logged in, fully resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    /// Unique name: letters, digits, `.`, `_` and `-`.
+    pub name: String,
+    /// The name of its provider (which exists).
+    pub provider: String,
+    /// The provider's kind, resolved so the runtime need not look it up.
+    pub kind: VendorKind,
+    /// gewe `appId` | wechatpro `deviceId` | wkteam `wcId` | shrise `deviceNumber`.
+    pub id: String,
+    /// wkteam only (required there): the login instance id configured to start from.
+    pub w_id: Option<String>,
+    /// gewe only (optional): the `regionId` GeWe's second login needs; without it that rung is
+    /// unsupported for this device.
+    pub region_id: Option<String>,
+    /// An extra probe through a shrise provider, when configured.
+    pub kick_check: Option<KickCheck>,
+    /// Notifier names to tell: the explicit list, or every notifier when none was given.
+    pub notify: Vec<String>,
+    /// Free-form labels carried into incidents and metrics.
+    pub labels: BTreeMap<String, String>,
+    /// `[policy]` with this device's overrides applied.
+    pub policy: Policy,
+}
+
+/// A kick check: the same account watched through a shrise PC provider, which can tell when
+/// another device kicked it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KickCheck {
+    /// The shrise provider's name.
+    pub provider: String,
+    /// The shrise `deviceNumber`.
+    pub device_number: String,
+}
+
+/// One `[[notifier]]`: where incidents go.
+#[derive(Debug, Clone)]
+pub struct Notifier {
+    /// Unique name, referenced by devices' `notify`.
+    pub name: String,
+    /// The channel.
+    pub kind: NotifierKind,
+    /// The endpoint (bot URLs carry keys, hence secret); set for every kind but exec.
+    pub url: Option<SecretString>,
+    /// DingTalk / Feishu signing secret, when the bot has one.
+    pub secret: Option<SecretString>,
+    /// exec only: program and arguments (non-empty).
+    pub command: Vec<String>,
+    /// Whether resolved incidents are sent too (default true).
+    pub send_resolved: bool,
+    /// How often an open incident is sent again; zero = never.
+    pub repeat_interval: Duration,
+    /// Local hours when warnings wait (critical incidents still go out).
+    pub quiet_hours: Option<Window>,
+}
+
+/// The notification channels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NotifierKind {
+    /// A generic JSON webhook.
+    Webhook,
+    /// A WeCom (企业微信) group bot.
+    Wecom,
+    /// A DingTalk group bot.
+    Dingtalk,
+    /// A Feishu / Lark group bot.
+    Feishu,
+    /// A local program.
+    Exec,
+}
+
+impl NotifierKind {
+    /// Every kind, for error messages.
+    pub const ALL: [NotifierKind; 5] = [
+        NotifierKind::Webhook,
+        NotifierKind::Wecom,
+        NotifierKind::Dingtalk,
+        NotifierKind::Feishu,
+        NotifierKind::Exec,
+    ];
+
+    /// The config spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotifierKind::Webhook => "webhook",
+            NotifierKind::Wecom => "wecom",
+            NotifierKind::Dingtalk => "dingtalk",
+            NotifierKind::Feishu => "feishu",
+            NotifierKind::Exec => "exec",
+        }
+    }
+
+    /// Parses the config spelling; `None` for anything else.
+    pub fn parse(s: &str) -> Option<NotifierKind> {
+        NotifierKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// True for the kinds that post to a URL.
+    pub fn uses_url(self) -> bool {
+        self != NotifierKind::Exec
+    }
+
+    /// True for the bots that sign requests with a secret.
+    pub fn signs(self) -> bool {
+        matches!(self, NotifierKind::Dingtalk | NotifierKind::Feishu)
+    }
+}
+
+impl fmt::Display for NotifierKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_round_trip_their_spelling() {
+        for kind in NotifierKind::ALL {
+            assert_eq!(NotifierKind::parse(kind.as_str()), Some(kind));
+            assert_eq!(kind.to_string(), kind.as_str());
+        }
+        assert_eq!(NotifierKind::parse("slack"), None);
+        assert_eq!(LogFormat::parse("json"), Some(LogFormat::Json));
+        assert_eq!(
+            LogFormat::parse(LogFormat::Text.as_str()),
+            Some(LogFormat::Text)
+        );
+        assert_eq!(LogFormat::parse("JSON"), None);
+    }
+
+    #[test]
+    fn kinds_know_their_keys() {
+        assert!(NotifierKind::Wecom.uses_url());
+        assert!(!NotifierKind::Exec.uses_url());
+        assert!(NotifierKind::Feishu.signs());
+        assert!(!NotifierKind::Webhook.signs());
+    }
+}

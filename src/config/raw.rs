@@ -1,0 +1,282 @@
+//! Stage one: the file as serde sees it. Every key optional, unknown keys refused.
+//!
+//! Each section is deserialized on its own (from the spanned, already `${VAR}`-expanded tree),
+//! so one bad `[[device]]` does not hide problems in the others. Text-typed values (durations,
+//! windows, kinds, URLs) stay strings here; stage two parses them and says what is wrong.
+
+use std::collections::BTreeMap;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+
+use super::report::Problems;
+
+/// Declares a raw struct holding its own keys plus every policy key (a device may override
+/// any of them), and a way to take the policy part out. The policy key list is written once
+/// here: serde's `flatten` would have been the usual tool, but it disables
+/// `deny_unknown_fields`.
+macro_rules! with_policy_keys {
+    (
+        $(#[$attr:meta])*
+        pub(crate) struct $name:ident { $( $(#[$fattr:meta])* $field:ident : $ty:ty, )* }
+    ) => {
+        $(#[$attr])*
+        pub(crate) struct $name {
+            $( $(#[$fattr])* pub(crate) $field: $ty, )*
+            pub(crate) poll_interval: Option<String>,
+            pub(crate) offline_after: Option<u32>,
+            pub(crate) online_after: Option<u32>,
+            pub(crate) confirm_window: Option<String>,
+            pub(crate) recheck_interval: Option<String>,
+            pub(crate) reconnect_attempts: Option<u32>,
+            pub(crate) second_login_attempts: Option<u32>,
+            pub(crate) max_unconfirmed_second_logins: Option<u32>,
+            pub(crate) second_login_hours: Option<String>,
+            pub(crate) recycle_after: Option<String>,
+            pub(crate) recycle_warn_before: Option<Vec<String>>,
+        }
+
+        impl $name {
+            /// The policy keys this table sets (unset ones stay `None`).
+            pub(crate) fn policy(&self) -> RawPolicy {
+                RawPolicy {
+                    poll_interval: self.poll_interval.clone(),
+                    offline_after: self.offline_after,
+                    online_after: self.online_after,
+                    confirm_window: self.confirm_window.clone(),
+                    recheck_interval: self.recheck_interval.clone(),
+                    reconnect_attempts: self.reconnect_attempts,
+                    second_login_attempts: self.second_login_attempts,
+                    max_unconfirmed_second_logins: self.max_unconfirmed_second_logins,
+                    second_login_hours: self.second_login_hours.clone(),
+                    recycle_after: self.recycle_after.clone(),
+                    recycle_warn_before: self.recycle_warn_before.clone(),
+                }
+            }
+        }
+    };
+}
+
+/// `[daemon]`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, expecting = "a [daemon] table")]
+pub(crate) struct RawDaemon {
+    pub(crate) state_dir: Option<String>,
+    pub(crate) admin_listen: Option<String>,
+    pub(crate) log_format: Option<String>,
+    pub(crate) timezone: Option<String>,
+    pub(crate) shutdown_grace: Option<String>,
+}
+
+with_policy_keys! {
+    /// `[policy]`: only policy keys.
+    #[derive(Deserialize, Default)]
+    #[serde(deny_unknown_fields, expecting = "a [policy] table")]
+    pub(crate) struct RawPolicy {}
+}
+
+/// One `[[provider]]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [[provider]] table")]
+pub(crate) struct RawProvider {
+    pub(crate) name: Option<String>,
+    pub(crate) kind: Option<String>,
+    pub(crate) base_url: Option<String>,
+    pub(crate) token: Option<SecretString>,
+    pub(crate) token_file: Option<String>,
+    pub(crate) authorization: Option<SecretString>,
+    pub(crate) authorization_file: Option<String>,
+    pub(crate) access_token: Option<SecretString>,
+    pub(crate) access_token_file: Option<String>,
+    pub(crate) refresh_token: Option<SecretString>,
+    pub(crate) refresh_token_file: Option<String>,
+    pub(crate) token_header: Option<String>,
+    pub(crate) token_prefix: Option<String>,
+    pub(crate) second_login_type: Option<i64>,
+    pub(crate) timeout: Option<String>,
+    pub(crate) max_in_flight: Option<usize>,
+    pub(crate) blackout: Option<Vec<String>>,
+}
+
+with_policy_keys! {
+    /// One `[[device]]`: its own keys plus any policy override.
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields, expecting = "a [[device]] table")]
+    pub(crate) struct RawDevice {
+        name: Option<String>,
+        provider: Option<String>,
+        id: Option<String>,
+        w_id: Option<String>,
+        region_id: Option<String>,
+        kick_check: Option<RawKickCheck>,
+        notify: Option<Vec<String>>,
+        labels: Option<BTreeMap<String, String>>,
+    }
+}
+
+/// `kick_check = { provider, device_number }` inside a device.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table { provider, device_number }")]
+pub(crate) struct RawKickCheck {
+    pub(crate) provider: Option<String>,
+    pub(crate) device_number: Option<String>,
+}
+
+/// One `[[notifier]]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [[notifier]] table")]
+pub(crate) struct RawNotifier {
+    pub(crate) name: Option<String>,
+    pub(crate) kind: Option<String>,
+    pub(crate) url: Option<SecretString>,
+    pub(crate) url_file: Option<String>,
+    pub(crate) secret: Option<SecretString>,
+    pub(crate) secret_file: Option<String>,
+    pub(crate) command: Option<Vec<String>>,
+    pub(crate) send_resolved: Option<bool>,
+    pub(crate) repeat_interval: Option<String>,
+    pub(crate) quiet_hours: Option<String>,
+}
+
+/// A section or array item: parsed, or refused by serde (already reported). A refused item
+/// keeps its `name` when it has one, so references to it are not reported as unknown too.
+pub(crate) enum Entry<T> {
+    /// Serde accepted it.
+    Parsed(T),
+    /// Serde refused it; only its name is known.
+    Broken {
+        /// The item's `name` string, if it had one.
+        name: Option<String>,
+    },
+}
+
+/// The whole file, section by section, in file order within each array.
+#[derive(Default)]
+pub(crate) struct RawConfig {
+    pub(crate) daemon: Option<Entry<RawDaemon>>,
+    pub(crate) policy: Option<Entry<RawPolicy>>,
+    pub(crate) providers: Vec<Entry<RawProvider>>,
+    pub(crate) devices: Vec<Entry<RawDevice>>,
+    pub(crate) notifiers: Vec<Entry<RawNotifier>>,
+}
+
+const SECTIONS: &str = "`daemon`, `policy`, `provider`, `device`, `notifier`";
+
+/// Splits the document into its sections and deserializes each, reporting every serde error.
+pub(crate) fn split(root: &DeTable<'_>, problems: &mut Problems) -> RawConfig {
+    let mut raw = RawConfig::default();
+    for (key, value) in root.iter() {
+        match key.get_ref().as_ref() {
+            "daemon" => raw.daemon = Some(entry(value, problems)),
+            "policy" => raw.policy = Some(entry(value, problems)),
+            "provider" => raw.providers = entries(value, "provider", problems),
+            "device" => raw.devices = entries(value, "device", problems),
+            "notifier" => raw.notifiers = entries(value, "notifier", problems),
+            other => problems.at_span(
+                Some(key.span()),
+                format!("unknown section `{other}`, expected one of {SECTIONS}"),
+            ),
+        }
+    }
+    raw
+}
+
+fn entries<T: DeserializeOwned>(
+    value: &Spanned<DeValue<'_>>,
+    section: &str,
+    problems: &mut Problems,
+) -> Vec<Entry<T>> {
+    match value.get_ref().as_array() {
+        Some(items) => items.iter().map(|item| entry(item, problems)).collect(),
+        None => {
+            problems.at_span(
+                Some(value.span()),
+                format!(
+                    "expected an array of tables: write `[[{section}]]` (found a {})",
+                    value.get_ref().type_str()
+                ),
+            );
+            Vec::new()
+        }
+    }
+}
+
+fn entry<T: DeserializeOwned>(value: &Spanned<DeValue<'_>>, problems: &mut Problems) -> Entry<T> {
+    match T::deserialize(ValueDeserializer::from(value.clone())) {
+        Ok(parsed) => Entry::Parsed(parsed),
+        Err(err) => {
+            problems.serde(&err);
+            let name = value
+                .get_ref()
+                .get("name")
+                .and_then(|n| n.get_ref().as_str());
+            Entry::Broken {
+                name: name.map(str::to_owned),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split_text(text: &str) -> (RawConfig, String) {
+        let tree = DeTable::parse(text).unwrap();
+        let mut problems = Problems::default();
+        let raw = split(tree.get_ref(), &mut problems);
+        let err = problems.into_error(std::path::Path::new("f"), text, tree.get_ref());
+        (raw, err.to_string())
+    }
+
+    #[test]
+    fn device_carries_policy_overrides() {
+        let (raw, errors) = split_text("[[device]]\nname = \"d\"\npoll_interval = \"30s\"\n");
+        assert_eq!(errors, "");
+        let Some(Entry::Parsed(device)) = raw.devices.first() else {
+            panic!("device not parsed");
+        };
+        assert_eq!(device.policy().poll_interval.as_deref(), Some("30s"));
+        assert_eq!(device.policy().offline_after, None);
+    }
+
+    #[test]
+    fn unknown_keys_are_reported_per_section_with_position() {
+        let text = "[policy]\npol_interval = \"1s\"\n\n[[device]]\nname = \"d\"\nfoo = 1\n";
+        let (raw, errors) = split_text(text);
+        let lines: Vec<&str> = errors.lines().collect();
+        assert_eq!(lines.len(), 2, "{errors}");
+        assert!(lines[0].starts_with("f:2:1: policy.pol_interval: unknown field `pol_interval`"));
+        assert!(lines[0].contains("expected one of `poll_interval`"));
+        assert!(lines[1].starts_with("f:6:1: device[0].foo: unknown field `foo`"));
+        assert!(matches!(&raw.devices[0], Entry::Broken { name: Some(n) } if n == "d"));
+    }
+
+    #[test]
+    fn wrong_types_and_shapes_are_reported() {
+        let text =
+            "daemon = 5\nprovider = { name = \"p\" }\n[[notifier]]\nsend_resolved = \"yes\"\n";
+        let (_, errors) = split_text(text);
+        assert!(
+            errors.contains("f:1:10: daemon: invalid type: integer `5`, expected a [daemon] table")
+        );
+        assert!(
+            errors.contains("f:2:12: provider: expected an array of tables: write `[[provider]]`")
+        );
+        assert!(errors.contains(
+            "notifier[0].send_resolved: invalid type: string \"yes\", expected a boolean"
+        ));
+    }
+
+    #[test]
+    fn unknown_sections_are_reported() {
+        let (_, errors) = split_text("[devices]\n");
+        assert!(
+            errors.contains("f:1:2: devices: unknown section `devices`"),
+            "{errors}"
+        );
+    }
+}
