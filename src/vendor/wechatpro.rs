@@ -1,22 +1,131 @@
-//! SCAFFOLD (to be replaced by the real wechatpro client).
+//! The wechatpro open gateway client (社群助手API): online check, blocking second login,
+//! offline reason, last login time and the bulk online list.
+//!
+//! Every call carries the raw `Authorization` header and a form-encoded body; the envelope is
+//! `{"message","code","data"}` with `code` the STRING `"1000"` (success) or `"1001"`. A `1001`
+//! is offline only when its message says `离线`: `未知异常`, a timeout or anything else is not
+//! an answer. Calls to one endpoint for one device are kept ≥ 1 s apart, as the vendor requires.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
+use secrecy::ExposeSecret;
+use serde_json::Value;
 
+use super::envelope::{code_text, malformed, mentions_auth, object, text_field};
+use super::http::{Http, credential_header, invalid_settings};
+use super::spacing::Spacer;
+use super::time::parse_vendor_time;
 use super::{
-    BuildError, ClientSettings, DeviceRef, OfflineReason, Probe, ReconnectOutcome, SecondLogin,
-    Vendor, VendorError, VendorKind,
+    Auth, BuildError, ClientSettings, DeviceRef, OfflineReason, Probe, ReconnectOutcome,
+    SecondLogin, Vendor, VendorError, VendorKind,
 };
 
-/// Scaffold.
-#[derive(Debug, Clone)]
-pub struct WechatproClient;
+/// Online status.
+const IS_ONLINE: &str = "/open/isOnline";
+/// Second login; blocks until the person confirms or the prompt expires.
+const LOGIN_AGAIN: &str = "/open/loginAgain";
+/// Why the device went offline (call once, right after).
+const OFFLINE_REASON: &str = "/open/offlineReason";
+/// Device info, `GET /open/workstation/{deviceId}`.
+const WORKSTATION: &str = "/open/workstation";
+/// Every online device id.
+const QUERY_LOGIN_DEVICE: &str = "/open/queryLoginDevice";
+/// The success code.
+const SUCCESS: &str = "1000";
+/// The documented failure code; only it can mean offline.
+const FAILURE: &str = "1001";
+/// The vendor's minimum gap between calls to one endpoint for one device.
+const MIN_GAP: Duration = Duration::from_secs(1);
+
+/// A wechatpro provider: cheap to clone, safe to print.
+#[derive(Clone)]
+pub struct WechatproClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: Http,
+    spacer: Spacer,
+}
+
+/// One wechatpro answer.
+#[derive(Debug)]
+struct Reply {
+    code: String,
+    message: String,
+    data: Value,
+}
 
 impl WechatproClient {
-    /// Scaffold.
-    pub fn new(_settings: &ClientSettings) -> Result<Self, BuildError> {
-        Ok(WechatproClient)
+    /// Builds the client for one wechatpro provider; the Authorization value goes into a
+    /// sensitive default header.
+    pub fn new(settings: &ClientSettings) -> Result<Self, BuildError> {
+        let Auth::Wechatpro { authorization } = &settings.auth else {
+            return Err(invalid_settings(
+                settings,
+                "wechatpro client needs wechatpro credentials",
+            ));
+        };
+        let headers = credential_header(settings, "Authorization", authorization.expose_secret())?;
+        Ok(WechatproClient {
+            inner: Arc::new(Inner {
+                http: Http::new(settings, headers)?,
+                spacer: Spacer::new(MIN_GAP),
+            }),
+        })
+    }
+
+    /// Lists the device ids the gateway reports online, so the keeper can check a whole fleet
+    /// with one call (`GET /open/queryLoginDevice`).
+    pub async fn online_devices(&self) -> Result<Vec<String>, VendorError> {
+        let http = &self.inner.http;
+        let data = self
+            .read(QUERY_LOGIN_DEVICE, http.get(QUERY_LOGIN_DEVICE))
+            .await?
+            .into_data()?;
+        read_device_ids(&data)
+    }
+
+    /// POSTs `deviceId` form-encoded to `endpoint`, spaced per device; `timeout` overrides the
+    /// provider timeout for calls that block.
+    async fn post_device(
+        &self,
+        endpoint: &'static str,
+        device_id: &str,
+        timeout: Option<Duration>,
+    ) -> Result<Reply, VendorError> {
+        let mut request = self
+            .inner
+            .http
+            .post(endpoint)
+            .form(&[("deviceId", device_id)]);
+        if let Some(timeout) = timeout {
+            request = request.timeout(timeout);
+        }
+        let call = self.read(endpoint, request);
+        self.inner.spacer.run(endpoint, device_id, call).await
+    }
+
+    /// Sends and reads the envelope.
+    async fn read(
+        &self,
+        endpoint: &'static str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Reply, VendorError> {
+        let body = self.inner.http.send(endpoint, request).await?;
+        parse_reply(endpoint, &body)
+    }
+}
+
+impl fmt::Debug for WechatproClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WechatproClient")
+            .field("provider", &self.inner.http.provider())
+            .field("base_url", &self.inner.http.base_url())
+            .finish_non_exhaustive()
     }
 }
 
@@ -24,19 +133,329 @@ impl Vendor for WechatproClient {
     fn kind(&self) -> VendorKind {
         VendorKind::Wechatpro
     }
-    async fn probe(&self, _device: DeviceRef<'_>) -> Probe {
-        Probe::Unknown(VendorError::Unsupported("scaffold"))
+
+    async fn probe(&self, device: DeviceRef<'_>) -> Probe {
+        match self.post_device(IS_ONLINE, device.id, None).await {
+            Ok(reply) => read_probe(reply),
+            Err(error) => Probe::Unknown(error),
+        }
     }
+
     async fn reconnect(&self, _device: DeviceRef<'_>) -> Result<ReconnectOutcome, VendorError> {
-        Err(VendorError::Unsupported("scaffold"))
+        Err(VendorError::Unsupported("wechatpro has no reconnect"))
     }
-    async fn second_login(&self, _device: DeviceRef<'_>, _wait: Duration) -> Result<SecondLogin, VendorError> {
-        Err(VendorError::Unsupported("scaffold"))
+
+    async fn second_login(
+        &self,
+        device: DeviceRef<'_>,
+        wait: Duration,
+    ) -> Result<SecondLogin, VendorError> {
+        let reply = self.post_device(LOGIN_AGAIN, device.id, Some(wait)).await?;
+        reply.into_data()?;
+        Ok(SecondLogin { new_w_id: None })
     }
-    async fn offline_reason(&self, _device: DeviceRef<'_>) -> Result<Option<OfflineReason>, VendorError> {
-        Err(VendorError::Unsupported("scaffold"))
+
+    async fn offline_reason(
+        &self,
+        device: DeviceRef<'_>,
+    ) -> Result<Option<OfflineReason>, VendorError> {
+        let data = self
+            .post_device(OFFLINE_REASON, device.id, None)
+            .await?
+            .into_data()?;
+        read_reason(&data)
     }
-    async fn last_login(&self, _device: DeviceRef<'_>) -> Result<Option<Timestamp>, VendorError> {
-        Err(VendorError::Unsupported("scaffold"))
+
+    async fn last_login(&self, device: DeviceRef<'_>) -> Result<Option<Timestamp>, VendorError> {
+        let request = self.inner.http.get_with_segment(WORKSTATION, device.id);
+        let call = self.read(WORKSTATION, request);
+        let data = self
+            .inner
+            .spacer
+            .run(WORKSTATION, device.id, call)
+            .await?
+            .into_data()?;
+        read_last_login(&data)
+    }
+}
+
+/// Reads the `{"message","code","data"}` envelope; `code` may be a string or an integer.
+fn parse_reply(endpoint: &str, body: &Value) -> Result<Reply, VendorError> {
+    let fields = object(body, endpoint)?;
+    let Some(code) = fields.get("code").and_then(code_text) else {
+        return Err(malformed(
+            &format!("{endpoint}: no code"),
+            &body.to_string(),
+        ));
+    };
+    Ok(Reply {
+        code,
+        message: text_field(fields, &["message", "msg"]),
+        data: fields.get("data").cloned().unwrap_or(Value::Null),
+    })
+}
+
+impl Reply {
+    /// `data` when the call succeeded, else the classified failure.
+    fn into_data(self) -> Result<Value, VendorError> {
+        if self.code == SUCCESS {
+            Ok(self.data)
+        } else {
+            Err(self.failure())
+        }
+    }
+
+    /// What a failure code means, by its message. `未知异常` comes first: it must never be
+    /// read as anything the keeper acts on.
+    fn failure(self) -> VendorError {
+        let m = self.message;
+        if m.contains("未知异常") {
+            VendorError::VendorUnknown(m)
+        } else if m.contains("频繁") {
+            VendorError::RateLimited(m)
+        } else if mentions_auth(&m) {
+            VendorError::CredentialsRejected(m)
+        } else if m.contains("设备不存在") {
+            VendorError::DeviceGone(m)
+        } else if m.contains("已在线") || m.contains("已登录") {
+            VendorError::AlreadyLoggedIn(m)
+        } else {
+            VendorError::Refused {
+                code: self.code,
+                message: m,
+            }
+        }
+    }
+}
+
+/// isOnline: `1000` is online; `1001` is offline only when a plain refusal says `离线`.
+fn read_probe(reply: Reply) -> Probe {
+    let is_failure_code = reply.code == FAILURE;
+    match reply.into_data() {
+        Ok(_) => Probe::Online { last_login: None },
+        Err(VendorError::Refused { message, .. })
+            if is_failure_code && message.contains("离线") =>
+        {
+            Probe::Offline {
+                message: Some(message),
+                last_login: None,
+            }
+        }
+        Err(error) => Probe::Unknown(error),
+    }
+}
+
+/// offlineReason: `data.reason` text, or `None` when the vendor has none.
+fn read_reason(data: &Value) -> Result<Option<OfflineReason>, VendorError> {
+    let reason = match data {
+        Value::Null => &Value::Null,
+        Value::Object(fields) => fields.get("reason").unwrap_or(&Value::Null),
+        other => {
+            return Err(malformed(
+                &format!("{OFFLINE_REASON}: data is not an object"),
+                &other.to_string(),
+            ));
+        }
+    };
+    match reason {
+        Value::Null => Ok(None),
+        Value::String(text) if text.trim().is_empty() => Ok(None),
+        Value::String(text) => Ok(Some(OfflineReason::classify(text))),
+        other => Err(malformed(
+            &format!("{OFFLINE_REASON}: reason is not a string"),
+            &other.to_string(),
+        )),
+    }
+}
+
+/// workstation: `data.lastLoginTime` (naive China time), `None` when absent or empty.
+fn read_last_login(data: &Value) -> Result<Option<Timestamp>, VendorError> {
+    let Some(fields) = data.as_object() else {
+        return Err(malformed(
+            &format!("{WORKSTATION}: data is not an object"),
+            &data.to_string(),
+        ));
+    };
+    match fields.get("lastLoginTime") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(value) => parse_vendor_time(value).map(Some).ok_or_else(|| {
+            malformed(
+                &format!("{WORKSTATION}: unreadable lastLoginTime"),
+                &value.to_string(),
+            )
+        }),
+    }
+}
+
+/// queryLoginDevice: `data.deviceIds`, a list of strings (no data means none online).
+fn read_device_ids(data: &Value) -> Result<Vec<String>, VendorError> {
+    let bad = || {
+        malformed(
+            &format!("{QUERY_LOGIN_DEVICE}: no deviceIds list"),
+            &data.to_string(),
+        )
+    };
+    let ids = match data {
+        Value::Null => return Ok(Vec::new()),
+        Value::Object(fields) => match fields.get("deviceIds") {
+            None | Some(Value::Null) => return Ok(Vec::new()),
+            Some(Value::Array(ids)) => ids,
+            Some(_) => return Err(bad()),
+        },
+        _ => return Err(bad()),
+    };
+    ids.iter()
+        .map(|id| id.as_str().map(str::to_owned).ok_or_else(bad))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vendor::ReasonCategory;
+    use serde_json::json;
+
+    fn reply(raw: &str) -> Result<Reply, VendorError> {
+        let body: Value =
+            serde_json::from_str(raw).map_err(|e| VendorError::Malformed(e.to_string()))?;
+        parse_reply(IS_ONLINE, &body)
+    }
+
+    fn probe(raw: &str) -> Probe {
+        reply(raw).map_or_else(Probe::Unknown, read_probe)
+    }
+
+    fn failure(raw: &str) -> Option<VendorError> {
+        reply(raw).and_then(Reply::into_data).err()
+    }
+
+    #[test]
+    fn code_1000_is_online_string_or_integer() {
+        for raw in [
+            r#"{"message":"在线","code":"1000","data":null}"#,
+            r#"{"message":"在线","code":1000}"#,
+        ] {
+            assert!(
+                matches!(probe(raw), Probe::Online { last_login: None }),
+                "{raw}"
+            );
+        }
+    }
+
+    #[test]
+    fn code_1001_offline_only_when_the_message_says_so() {
+        let off = probe(r#"{"message":"已离线","code":"1001","data":null}"#);
+        assert!(
+            matches!(&off, Probe::Offline { message: Some(m), .. } if m == "已离线"),
+            "{off:?}"
+        );
+    }
+
+    #[test]
+    fn code_1001_unknown_exception_is_unknown_not_offline() {
+        let p = probe(r#"{"message":"未知异常","code":"1001","data":null}"#);
+        assert!(
+            matches!(p, Probe::Unknown(VendorError::VendorUnknown(_))),
+            "{p:?}"
+        );
+        // Even a text naming both stays unknown.
+        let p = probe(r#"{"message":"未知异常，可能已离线","code":"1001"}"#);
+        assert!(
+            matches!(p, Probe::Unknown(VendorError::VendorUnknown(_))),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn code_1001_other_messages_are_unknown_with_a_class() {
+        let cases = [
+            ("请求过于频繁，请稍后再试", "rate_limited"),
+            ("Authorization 认证失败", "credentials"),
+            ("invalid Token", "credentials"),
+            ("设备不存在", "device_gone"),
+            ("参数错误：deviceId不能为空", "refused"),
+        ];
+        let class = |e: &VendorError| match e {
+            VendorError::RateLimited(_) => "rate_limited",
+            VendorError::CredentialsRejected(_) => "credentials",
+            VendorError::DeviceGone(_) => "device_gone",
+            VendorError::Refused { .. } => "refused",
+            _ => "other",
+        };
+        for (message, expected) in cases {
+            let raw = json!({"message": message, "code": "1001", "data": null}).to_string();
+            match probe(&raw) {
+                Probe::Unknown(e) => assert_eq!(class(&e), expected, "{message}: {e:?}"),
+                other => panic!("{message}: expected unknown, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn offline_word_with_another_code_is_not_offline() {
+        let p = probe(r#"{"message":"已离线","code":"500"}"#);
+        assert!(
+            matches!(p, Probe::Unknown(VendorError::Refused { .. })),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn second_login_refusals_are_classified() {
+        let refused =
+            failure(r#"{"message":"二次登录失败，请使用扫码登录","code":"1001","data":null}"#);
+        let expected = VendorError::Refused {
+            code: "1001".into(),
+            message: "二次登录失败，请使用扫码登录".into(),
+        };
+        assert_eq!(refused, Some(expected));
+        let online = failure(r#"{"message":"微信已在线","code":"1001"}"#);
+        assert_eq!(
+            online,
+            Some(VendorError::AlreadyLoggedIn("微信已在线".into()))
+        );
+    }
+
+    #[test]
+    fn offline_reason_text_null_and_garbage() {
+        let reason = read_reason(&json!({"reason": "在 iPad 设备上登录"}));
+        let reason = reason.ok().flatten().map(|r| r.category);
+        assert_eq!(reason, Some(ReasonCategory::OtherDevice));
+        assert_eq!(read_reason(&json!({"reason": null})), Ok(None));
+        assert_eq!(read_reason(&json!(null)), Ok(None));
+        assert!(matches!(
+            read_reason(&json!({"reason": 5})),
+            Err(VendorError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn last_login_is_china_time() {
+        let data = json!({"deviceId":"d1","wechatStatus":0,"lastLoginTime":"2026-11-20 16:00:00"});
+        let expected = "2026-11-20T08:00:00Z".parse::<Timestamp>().ok();
+        assert_eq!(read_last_login(&data), Ok(expected));
+        assert_eq!(read_last_login(&json!({"lastLoginTime": ""})), Ok(None));
+        let bad = read_last_login(&json!({"lastLoginTime": "soon"}));
+        assert!(matches!(bad, Err(VendorError::Malformed(_))), "{bad:?}");
+    }
+
+    #[test]
+    fn device_ids_list() {
+        let ids = read_device_ids(&json!({"deviceIds": ["a", "b"], "total": 2}));
+        assert_eq!(ids, Ok(vec!["a".to_owned(), "b".to_owned()]));
+        assert_eq!(read_device_ids(&json!(null)), Ok(Vec::new()));
+        let bad = read_device_ids(&json!({"deviceIds": [1]}));
+        assert!(matches!(bad, Err(VendorError::Malformed(_))), "{bad:?}");
+    }
+
+    #[test]
+    fn non_envelopes_are_malformed() {
+        for raw in [r#"{"message":"x"}"#, r#"[]"#, r#"{"code":null}"#] {
+            assert!(
+                matches!(reply(raw), Err(VendorError::Malformed(_))),
+                "{raw}"
+            );
+        }
     }
 }

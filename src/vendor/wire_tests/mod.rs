@@ -1,0 +1,1 @@
+//! wiremock tests pinning each client's raw HTTP shape.
