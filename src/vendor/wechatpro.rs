@@ -11,10 +11,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
-use super::envelope::{code_text, malformed, mentions_auth, object, text_field};
+use super::envelope::{code_text, malformed, mentions_auth, object, redact, text_field};
 use super::http::{Http, credential_header, invalid_settings};
 use super::spacing::Spacer;
 use super::time::parse_vendor_time;
@@ -49,6 +49,7 @@ pub struct WechatproClient {
 struct Inner {
     http: Http,
     spacer: Spacer,
+    authorization: SecretString,
 }
 
 /// One wechatpro answer.
@@ -74,6 +75,7 @@ impl WechatproClient {
             inner: Arc::new(Inner {
                 http: Http::new(settings, headers)?,
                 spacer: Spacer::new(MIN_GAP),
+                authorization: authorization.clone(),
             }),
         })
     }
@@ -109,14 +111,17 @@ impl WechatproClient {
         self.inner.spacer.run(endpoint, device_id, call).await
     }
 
-    /// Sends and reads the envelope.
+    /// Sends and reads the envelope; error texts are scrubbed of the Authorization value.
     async fn read(
         &self,
         endpoint: &'static str,
         request: reqwest::RequestBuilder,
     ) -> Result<Reply, VendorError> {
-        let body = self.inner.http.send(endpoint, request).await?;
-        parse_reply(endpoint, &body)
+        let answer = self.inner.http.send(endpoint, request).await;
+        let secret = self.inner.authorization.expose_secret();
+        answer
+            .and_then(|body| parse_reply(endpoint, &body))
+            .map_err(|e| redact(e, &[secret]))
     }
 }
 
