@@ -10,7 +10,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use jiff::Timestamp;
 use serde::de::DeserializeOwned;
@@ -34,12 +34,39 @@ pub(crate) fn routes() -> Router<App> {
         .route("/_sim/calls", get(calls).delete(clear_calls))
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    reply::json_status(status, &json!({"error": message.into()}))
+/// A control request that cannot be served: answered as `{"error": message}`.
+#[derive(Debug)]
+struct ControlError {
+    status: StatusCode,
+    message: String,
 }
 
-fn bad(message: impl Into<String>) -> Response {
-    error(StatusCode::BAD_REQUEST, message)
+impl IntoResponse for ControlError {
+    fn into_response(self) -> Response {
+        reply::json_status(self.status, &json!({"error": self.message}))
+    }
+}
+
+impl From<SimError> for ControlError {
+    fn from(e: SimError) -> Self {
+        let status = match e {
+            SimError::UnknownDevice { .. } => StatusCode::NOT_FOUND,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        ControlError {
+            status,
+            message: e.to_string(),
+        }
+    }
+}
+
+type Answer = Result<Response, ControlError>;
+
+fn bad(message: impl Into<String>) -> ControlError {
+    ControlError {
+        status: StatusCode::BAD_REQUEST,
+        message: message.into(),
+    }
 }
 
 fn simulator(app: &App) -> Simulator {
@@ -48,7 +75,7 @@ fn simulator(app: &App) -> Simulator {
     }
 }
 
-fn vendor(text: &str) -> Result<VendorKind, Response> {
+fn vendor(text: &str) -> Result<VendorKind, ControlError> {
     VendorKind::parse(text).ok_or_else(|| {
         bad(format!(
             "unknown vendor `{text}`; expected gewe, wechatpro, wkteam or shrise"
@@ -56,44 +83,35 @@ fn vendor(text: &str) -> Result<VendorKind, Response> {
     })
 }
 
-fn body<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, Response> {
+fn body<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, ControlError> {
     serde_json::from_slice(bytes).map_err(|e| bad(format!("invalid {what}: {e}")))
-}
-
-fn outcome(result: Result<Response, Response>) -> Response {
-    result.unwrap_or_else(|response| response)
-}
-
-fn not_found(e: &SimError) -> Response {
-    error(StatusCode::NOT_FOUND, e.to_string())
 }
 
 async fn list(State(app): State<App>) -> Response {
     reply::json(&simulator(&app).devices())
 }
 
-async fn show(State(app): State<App>, Path((v, id)): Path<(String, String)>) -> Response {
-    outcome(vendor(&v).map(|v| match simulator(&app).device(v, &id) {
-        Some(view) => reply::json(&view),
-        None => not_found(&unknown(v, &id)),
-    }))
+async fn show(State(app): State<App>, Path((v, id)): Path<(String, String)>) -> Answer {
+    let v = vendor(&v)?;
+    let view = simulator(&app)
+        .device(v, &id)
+        .ok_or_else(|| unknown(v, &id))?;
+    Ok(reply::json(&view))
 }
 
-async fn upsert(State(app): State<App>, bytes: Bytes) -> Response {
-    outcome((|| {
-        let specs = specs(&bytes)?;
-        check_specs(&app, &specs)?;
-        let sim = simulator(&app);
-        let count = specs.len();
-        for spec in specs {
-            sim.upsert_device(spec);
-        }
-        Ok(reply::json(&json!({"upserted": count})))
-    })())
+async fn upsert(State(app): State<App>, bytes: Bytes) -> Answer {
+    let specs = specs(&bytes)?;
+    check_specs(&app, &specs)?;
+    let sim = simulator(&app);
+    let count = specs.len();
+    for spec in specs {
+        sim.upsert_device(spec);
+    }
+    Ok(reply::json(&json!({"upserted": count})))
 }
 
 /// One spec or an array of them.
-fn specs(bytes: &[u8]) -> Result<Vec<DeviceSpec>, Response> {
+fn specs(bytes: &[u8]) -> Result<Vec<DeviceSpec>, ControlError> {
     match body::<Value>(bytes, "JSON body")? {
         Value::Array(items) => items
             .into_iter()
@@ -110,7 +128,7 @@ fn specs(bytes: &[u8]) -> Result<Vec<DeviceSpec>, Response> {
 }
 
 /// What the in-process upsert would silently resolve is an error over HTTP.
-fn check_specs(app: &App, specs: &[DeviceSpec]) -> Result<(), Response> {
+fn check_specs(app: &App, specs: &[DeviceSpec]) -> Result<(), ControlError> {
     let mut batch = HashSet::new();
     for spec in specs {
         let place = format!("device {}/{}", spec.vendor, spec.id);
@@ -142,45 +160,45 @@ async fn patch(
     State(app): State<App>,
     Path((v, id)): Path<(String, String)>,
     bytes: Bytes,
-) -> Response {
-    outcome((|| {
-        let v = vendor(&v)?;
-        let change: DevicePatch = body(&bytes, "device patch")?;
-        let view = app.sim.patch(v, &id, change);
-        Ok(view.map_or_else(|| not_found(&unknown(v, &id)), |d| reply::json(&d)))
-    })())
+) -> Answer {
+    let v = vendor(&v)?;
+    let change: DevicePatch = body(&bytes, "device patch")?;
+    let view = app
+        .sim
+        .patch(v, &id, change)
+        .ok_or_else(|| unknown(v, &id))?;
+    Ok(reply::json(&view))
 }
 
-async fn login(State(app): State<App>, Path((v, id)): Path<(String, String)>) -> Response {
-    outcome((|| {
-        let v = vendor(&v)?;
-        let view = app.sim.person_login(v, &id, Timestamp::now());
-        Ok(view.map_or_else(|| not_found(&unknown(v, &id)), |d| reply::json(&d)))
-    })())
+async fn login(State(app): State<App>, Path((v, id)): Path<(String, String)>) -> Answer {
+    let v = vendor(&v)?;
+    let view = app
+        .sim
+        .person_login(v, &id, Timestamp::now())
+        .ok_or_else(|| unknown(v, &id))?;
+    Ok(reply::json(&view))
 }
 
-async fn set_fault(State(app): State<App>, Path(v): Path<String>, bytes: Bytes) -> Response {
-    outcome((|| {
-        let v = vendor(&v)?;
-        let spec: FaultSpec = body(&bytes, "fault spec")?;
-        simulator(&app).set_vendor_fault(v, Some(spec));
-        Ok(reply::json(&json!({"vendor": v, "fault": spec})))
-    })())
+async fn set_fault(State(app): State<App>, Path(v): Path<String>, bytes: Bytes) -> Answer {
+    let v = vendor(&v)?;
+    let spec: FaultSpec = body(&bytes, "fault spec")?;
+    simulator(&app).set_vendor_fault(v, Some(spec));
+    Ok(reply::json(&json!({"vendor": v, "fault": spec})))
 }
 
-async fn clear_fault(State(app): State<App>, Path(v): Path<String>) -> Response {
-    outcome(vendor(&v).map(|v| {
-        simulator(&app).set_vendor_fault(v, None);
-        reply::json(&json!({"vendor": v, "fault": null}))
-    }))
+async fn clear_fault(State(app): State<App>, Path(v): Path<String>) -> Answer {
+    let v = vendor(&v)?;
+    simulator(&app).set_vendor_fault(v, None);
+    Ok(reply::json(&json!({"vendor": v, "fault": null})))
 }
 
-async fn calls(State(app): State<App>, RawQuery(query): RawQuery) -> Response {
-    outcome(since(query.as_deref()).map(|since| reply::json(&simulator(&app).calls(since))))
+async fn calls(State(app): State<App>, RawQuery(query): RawQuery) -> Answer {
+    let since = since(query.as_deref())?;
+    Ok(reply::json(&simulator(&app).calls(since)))
 }
 
 /// The `since` query parameter (default 0); anything else in the query is an error.
-fn since(query: Option<&str>) -> Result<u64, Response> {
+fn since(query: Option<&str>) -> Result<u64, ControlError> {
     let mut since = 0;
     for pair in query
         .unwrap_or_default()
@@ -216,11 +234,10 @@ mod tests {
         assert_eq!(since(None).ok(), Some(0));
         assert_eq!(since(Some("since=42")).ok(), Some(42));
         let err = since(Some("since=-1")).unwrap_err();
-        assert_eq!(err.status(), StatusCode::BAD_REQUEST);
-        assert_eq!(
-            since(Some("from=1")).unwrap_err().status(),
-            StatusCode::BAD_REQUEST
-        );
+        assert_eq!(err.status, StatusCode::BAD_REQUEST);
+        assert!(err.message.contains("-1"), "{}", err.message);
+        let err = since(Some("from=1")).unwrap_err();
+        assert!(err.message.contains("from"), "{}", err.message);
     }
 
     #[test]

@@ -37,10 +37,10 @@ impl Shelf {
 
     /// Every device, settled (for bulk endpoints and listings).
     pub(crate) fn all(&mut self, now: Timestamp) -> impl Iterator<Item = &mut Device> {
-        self.devices.values_mut().map(move |d| {
-            d.settle(now);
-            d
-        })
+        for device in self.devices.values_mut() {
+            device.settle(now);
+        }
+        self.devices.values_mut()
     }
 
     /// Makes `new` the device's current wId; the old one stops resolving.

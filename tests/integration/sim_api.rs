@@ -3,6 +3,11 @@
 //! scenario events and the call log. One submodule per subject.
 
 mod control;
+mod faults;
+mod gewe;
+mod shrise;
+mod wechatpro;
+mod wkteam;
 
 use std::time::Duration;
 

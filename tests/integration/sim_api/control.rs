@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use session_keeper::sim::{DevicePatch, DeviceSpec, DeviceView, SecondLoginMode};
 use session_keeper::vendor::VendorKind;
 
 use super::{client, ok_json, status_json};
@@ -280,4 +281,40 @@ action = "login"
     let view = sim.sim.device(VendorKind::Wkteam, "wxid_b").unwrap();
     assert_ne!(view.w_id.as_deref(), Some("w-b"));
     sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn in_process_control_matches_the_http_api() {
+    let sim = start_sim("").await;
+    let mut spec = DeviceSpec::new(VendorKind::Wechatpro, "dev-1");
+    spec.online = false;
+    sim.sim.upsert_device(spec);
+    let unknown = sim
+        .sim
+        .patch_device(VendorKind::Wechatpro, "ghost", DevicePatch::default());
+    assert!(unknown.unwrap_err().to_string().contains("ghost"));
+    assert!(
+        sim.sim.login(VendorKind::Gewe, "dev-1").is_err(),
+        "vendors have separate devices"
+    );
+    let patch = DevicePatch {
+        second_login: Some(SecondLoginMode::Never),
+        ..DevicePatch::default()
+    };
+    sim.sim
+        .patch_device(VendorKind::Wechatpro, "dev-1", patch)
+        .unwrap();
+    let r = client()
+        .get(sim.url("/_sim/devices/wechatpro/dev-1"))
+        .send()
+        .await
+        .unwrap();
+    let over_http: DeviceView = serde_json::from_value(ok_json(r).await).unwrap();
+    assert_eq!(
+        Some(over_http.clone()),
+        sim.sim.device(VendorKind::Wechatpro, "dev-1")
+    );
+    assert_eq!(over_http.second_login, SecondLoginMode::Never);
+    sim.sim.login(VendorKind::Wechatpro, "dev-1").unwrap();
+    assert!(sim.sim.devices().iter().all(|d| d.online));
 }
