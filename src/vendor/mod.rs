@@ -9,12 +9,16 @@
 //! The vendor reference is `../shared/vendor-docs/README.md`; every quirk it lists is handled in
 //! the vendor's own file and covered by a test.
 
+mod envelope;
 pub mod gewe;
 mod http;
 pub mod reason;
 pub mod shrise;
+mod spacing;
 pub mod time;
 pub mod wechatpro;
+#[cfg(test)]
+mod wire_tests;
 pub mod wkteam;
 
 use std::fmt;
@@ -322,6 +326,15 @@ pub enum BuildError {
         provider: String,
         /// What reqwest said.
         message: String,
+    },
+    /// The settings cannot work (zero in-flight bound, zero timeout, a base URL that is not
+    /// an http(s) URL, a header name or credential that cannot be sent).
+    #[error("invalid settings for provider {provider}: {problem}")]
+    InvalidSettings {
+        /// The provider's name.
+        provider: String,
+        /// What is wrong, naming the setting (never quoting a secret).
+        problem: String,
     },
 }
 

@@ -1,22 +1,136 @@
-//! SCAFFOLD (to be replaced by the real wechatpro client).
+//! The wechatpro open gateway client (社群助手API): online check, blocking second login,
+//! offline reason, last login time and the bulk online list.
+//!
+//! Every call carries the raw `Authorization` header and a form-encoded body; the envelope is
+//! `{"message","code","data"}` with `code` the STRING `"1000"` (success) or `"1001"`. A `1001`
+//! is offline only when its message says `离线`: `未知异常`, a timeout or anything else is not
+//! an answer. Calls to one endpoint for one device are kept ≥ 1 s apart, as the vendor requires.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
 
+use super::envelope::{code_text, malformed, mentions_auth, object, redact, text_field};
+use super::http::{Http, credential_header, invalid_settings};
+use super::spacing::Spacer;
+use super::time::parse_vendor_time;
 use super::{
-    BuildError, ClientSettings, DeviceRef, OfflineReason, Probe, ReconnectOutcome, SecondLogin,
-    Vendor, VendorError, VendorKind,
+    Auth, BuildError, ClientSettings, DeviceRef, OfflineReason, Probe, ReconnectOutcome,
+    SecondLogin, Vendor, VendorError, VendorKind,
 };
 
-/// Scaffold.
-#[derive(Debug, Clone)]
-pub struct WechatproClient;
+/// Online status.
+const IS_ONLINE: &str = "/open/isOnline";
+/// Second login; blocks until the person confirms or the prompt expires.
+const LOGIN_AGAIN: &str = "/open/loginAgain";
+/// Why the device went offline (call once, right after).
+const OFFLINE_REASON: &str = "/open/offlineReason";
+/// Device info, `GET /open/workstation/{deviceId}`.
+const WORKSTATION: &str = "/open/workstation";
+/// Every online device id.
+const QUERY_LOGIN_DEVICE: &str = "/open/queryLoginDevice";
+/// The success code.
+const SUCCESS: &str = "1000";
+/// The documented failure code; only it can mean offline.
+const FAILURE: &str = "1001";
+/// The vendor's minimum gap between calls to one endpoint for one device.
+const MIN_GAP: Duration = Duration::from_secs(1);
+
+/// A wechatpro provider: cheap to clone, safe to print.
+#[derive(Clone)]
+pub struct WechatproClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: Http,
+    spacer: Spacer,
+    authorization: SecretString,
+}
+
+/// One wechatpro answer.
+#[derive(Debug)]
+struct Reply {
+    code: String,
+    message: String,
+    data: Value,
+}
 
 impl WechatproClient {
-    /// Scaffold.
-    pub fn new(_settings: &ClientSettings) -> Result<Self, BuildError> {
-        Ok(WechatproClient)
+    /// Builds the client for one wechatpro provider; the Authorization value goes into a
+    /// sensitive default header.
+    pub fn new(settings: &ClientSettings) -> Result<Self, BuildError> {
+        let Auth::Wechatpro { authorization } = &settings.auth else {
+            return Err(invalid_settings(
+                settings,
+                "wechatpro client needs wechatpro credentials",
+            ));
+        };
+        let headers = credential_header(settings, "Authorization", authorization.expose_secret())?;
+        Ok(WechatproClient {
+            inner: Arc::new(Inner {
+                http: Http::new(settings, headers)?,
+                spacer: Spacer::new(MIN_GAP),
+                authorization: authorization.clone(),
+            }),
+        })
+    }
+
+    /// Lists the device ids the gateway reports online, so the keeper can check a whole fleet
+    /// with one call (`GET /open/queryLoginDevice`).
+    pub async fn online_devices(&self) -> Result<Vec<String>, VendorError> {
+        let http = &self.inner.http;
+        let data = self
+            .read(QUERY_LOGIN_DEVICE, http.get(QUERY_LOGIN_DEVICE))
+            .await?
+            .into_data()?;
+        read_device_ids(&data)
+    }
+
+    /// POSTs `deviceId` form-encoded to `endpoint`, spaced per device; `timeout` overrides the
+    /// provider timeout for calls that block.
+    async fn post_device(
+        &self,
+        endpoint: &'static str,
+        device_id: &str,
+        timeout: Option<Duration>,
+    ) -> Result<Reply, VendorError> {
+        let mut request = self
+            .inner
+            .http
+            .post(endpoint)
+            .form(&[("deviceId", device_id)]);
+        if let Some(timeout) = timeout {
+            request = request.timeout(timeout);
+        }
+        let call = self.read(endpoint, request);
+        self.inner.spacer.run(endpoint, device_id, call).await
+    }
+
+    /// Sends and reads the envelope; error texts are scrubbed of the Authorization value.
+    async fn read(
+        &self,
+        endpoint: &'static str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Reply, VendorError> {
+        let answer = self.inner.http.send(endpoint, request).await;
+        let secret = self.inner.authorization.expose_secret();
+        answer
+            .and_then(|body| parse_reply(endpoint, &body))
+            .map_err(|e| redact(e, &[secret]))
+    }
+}
+
+impl fmt::Debug for WechatproClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WechatproClient")
+            .field("provider", &self.inner.http.provider())
+            .field("base_url", &self.inner.http.base_url())
+            .finish_non_exhaustive()
     }
 }
 
@@ -24,19 +138,182 @@ impl Vendor for WechatproClient {
     fn kind(&self) -> VendorKind {
         VendorKind::Wechatpro
     }
-    async fn probe(&self, _device: DeviceRef<'_>) -> Probe {
-        Probe::Unknown(VendorError::Unsupported("scaffold"))
+
+    async fn probe(&self, device: DeviceRef<'_>) -> Probe {
+        match self.post_device(IS_ONLINE, device.id, None).await {
+            Ok(reply) => read_probe(reply),
+            Err(error) => Probe::Unknown(error),
+        }
     }
+
     async fn reconnect(&self, _device: DeviceRef<'_>) -> Result<ReconnectOutcome, VendorError> {
-        Err(VendorError::Unsupported("scaffold"))
+        Err(VendorError::Unsupported("wechatpro has no reconnect"))
     }
-    async fn second_login(&self, _device: DeviceRef<'_>, _wait: Duration) -> Result<SecondLogin, VendorError> {
-        Err(VendorError::Unsupported("scaffold"))
+
+    async fn second_login(
+        &self,
+        device: DeviceRef<'_>,
+        wait: Duration,
+    ) -> Result<SecondLogin, VendorError> {
+        let reply = self.post_device(LOGIN_AGAIN, device.id, Some(wait)).await?;
+        reply.into_data()?;
+        Ok(SecondLogin { new_w_id: None })
     }
-    async fn offline_reason(&self, _device: DeviceRef<'_>) -> Result<Option<OfflineReason>, VendorError> {
-        Err(VendorError::Unsupported("scaffold"))
+
+    async fn offline_reason(
+        &self,
+        device: DeviceRef<'_>,
+    ) -> Result<Option<OfflineReason>, VendorError> {
+        let data = self
+            .post_device(OFFLINE_REASON, device.id, None)
+            .await?
+            .into_data()?;
+        read_reason(&data)
     }
-    async fn last_login(&self, _device: DeviceRef<'_>) -> Result<Option<Timestamp>, VendorError> {
-        Err(VendorError::Unsupported("scaffold"))
+
+    async fn last_login(&self, device: DeviceRef<'_>) -> Result<Option<Timestamp>, VendorError> {
+        let request = self.inner.http.get_with_segment(WORKSTATION, device.id);
+        let call = self.read(WORKSTATION, request);
+        let data = self
+            .inner
+            .spacer
+            .run(WORKSTATION, device.id, call)
+            .await?
+            .into_data()?;
+        read_last_login(&data)
     }
 }
+
+/// Reads the `{"message","code","data"}` envelope; `code` may be a string or an integer.
+fn parse_reply(endpoint: &str, body: &Value) -> Result<Reply, VendorError> {
+    let fields = object(body, endpoint)?;
+    let Some(code) = fields.get("code").and_then(code_text) else {
+        return Err(malformed(
+            &format!("{endpoint}: no code"),
+            &body.to_string(),
+        ));
+    };
+    Ok(Reply {
+        code,
+        message: text_field(fields, &["message", "msg"]),
+        data: fields.get("data").cloned().unwrap_or(Value::Null),
+    })
+}
+
+impl Reply {
+    /// `data` when the call succeeded, else the classified failure.
+    fn into_data(self) -> Result<Value, VendorError> {
+        if self.code == SUCCESS {
+            Ok(self.data)
+        } else {
+            Err(self.failure())
+        }
+    }
+
+    /// What a failure code means, by its message. `未知异常` comes first: it must never be
+    /// read as anything the keeper acts on.
+    fn failure(self) -> VendorError {
+        let m = self.message;
+        if m.contains("未知异常") {
+            VendorError::VendorUnknown(m)
+        } else if m.contains("频繁") {
+            VendorError::RateLimited(m)
+        } else if mentions_auth(&m) {
+            VendorError::CredentialsRejected(m)
+        } else if m.contains("设备不存在") {
+            VendorError::DeviceGone(m)
+        } else if m.contains("已在线") || m.contains("已登录") {
+            VendorError::AlreadyLoggedIn(m)
+        } else {
+            VendorError::Refused {
+                code: self.code,
+                message: m,
+            }
+        }
+    }
+}
+
+/// isOnline: `1000` is online; `1001` is offline only when a plain refusal says `离线`.
+fn read_probe(reply: Reply) -> Probe {
+    let is_failure_code = reply.code == FAILURE;
+    match reply.into_data() {
+        Ok(_) => Probe::Online { last_login: None },
+        Err(VendorError::Refused { message, .. })
+            if is_failure_code && message.contains("离线") =>
+        {
+            Probe::Offline {
+                message: Some(message),
+                last_login: None,
+            }
+        }
+        Err(error) => Probe::Unknown(error),
+    }
+}
+
+/// offlineReason: `data.reason` text, or `None` when the vendor has none.
+fn read_reason(data: &Value) -> Result<Option<OfflineReason>, VendorError> {
+    let reason = match data {
+        Value::Null => &Value::Null,
+        Value::Object(fields) => fields.get("reason").unwrap_or(&Value::Null),
+        other => {
+            return Err(malformed(
+                &format!("{OFFLINE_REASON}: data is not an object"),
+                &other.to_string(),
+            ));
+        }
+    };
+    match reason {
+        Value::Null => Ok(None),
+        Value::String(text) if text.trim().is_empty() => Ok(None),
+        Value::String(text) => Ok(Some(OfflineReason::classify(text))),
+        other => Err(malformed(
+            &format!("{OFFLINE_REASON}: reason is not a string"),
+            &other.to_string(),
+        )),
+    }
+}
+
+/// workstation: `data.lastLoginTime` (naive China time), `None` when absent or empty.
+fn read_last_login(data: &Value) -> Result<Option<Timestamp>, VendorError> {
+    let Some(fields) = data.as_object() else {
+        return Err(malformed(
+            &format!("{WORKSTATION}: data is not an object"),
+            &data.to_string(),
+        ));
+    };
+    match fields.get("lastLoginTime") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(value) => parse_vendor_time(value).map(Some).ok_or_else(|| {
+            malformed(
+                &format!("{WORKSTATION}: unreadable lastLoginTime"),
+                &value.to_string(),
+            )
+        }),
+    }
+}
+
+/// queryLoginDevice: `data.deviceIds`, a list of strings (no data means none online).
+fn read_device_ids(data: &Value) -> Result<Vec<String>, VendorError> {
+    let bad = || {
+        malformed(
+            &format!("{QUERY_LOGIN_DEVICE}: no deviceIds list"),
+            &data.to_string(),
+        )
+    };
+    let ids = match data {
+        Value::Null => return Ok(Vec::new()),
+        Value::Object(fields) => match fields.get("deviceIds") {
+            None | Some(Value::Null) => return Ok(Vec::new()),
+            Some(Value::Array(ids)) => ids,
+            Some(_) => return Err(bad()),
+        },
+        _ => return Err(bad()),
+    };
+    ids.iter()
+        .map(|id| id.as_str().map(str::to_owned).ok_or_else(bad))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -7,5 +7,6 @@ mod sim_api;
 mod support;
 mod vendor_gewe;
 mod vendor_shrise;
+mod vendor_support;
 mod vendor_wechatpro;
 mod vendor_wkteam;

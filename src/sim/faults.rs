@@ -1,0 +1,171 @@
+//! The wrapper every vendor call goes through: it logs the call, applies an injected fault
+//! (the device's own, else the vendor's), and otherwise runs the vendor logic.
+//!
+//! Faults never touch `/_sim/`: the control router does not use this module.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::Method;
+use axum::response::Response;
+use jiff::Timestamp;
+use serde_json::json;
+
+use super::calls::NewCall;
+use super::model::{DEFAULT_SLOW, Fault};
+use super::{App, Shared, reply, wait};
+use crate::vendor::VendorKind;
+
+/// What a vendor call is, for the call log.
+pub(crate) struct Call<'a> {
+    pub(crate) vendor: VendorKind,
+    pub(crate) method: &'a Method,
+    pub(crate) path: &'a str,
+    pub(crate) endpoint: &'static str,
+}
+
+/// How the request named its device (decides the device fault and the logged device).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Named<'a> {
+    /// No device (bulk or auth endpoints).
+    Nothing,
+    /// By vendor id (appId, deviceId, wcId, deviceNumber).
+    Id(&'a str),
+    /// By wkteam wId (resolved to the account if it is live).
+    WId(&'a str),
+}
+
+/// The device the call named (as stored, when known) and that device's own fault.
+fn resolve(
+    sim: &Shared,
+    vendor: VendorKind,
+    named: Named<'_>,
+    now: Timestamp,
+) -> (Option<Arc<str>>, Option<(Fault, Duration)>) {
+    let text = match named {
+        Named::Nothing => return (None, None),
+        Named::Id(id) | Named::WId(id) => id,
+    };
+    let mut shelf = sim.store.lock(vendor);
+    let key = match named {
+        Named::WId(w_id) => shelf.by_w_id(w_id),
+        _ => None,
+    };
+    match shelf.get(key.as_deref().unwrap_or(text), now) {
+        Some(device) => {
+            let b = &device.behaviour;
+            let fault = (b.fault != Fault::None).then_some((b.fault, b.slow));
+            (Some(device.id.clone()), fault)
+        }
+        None => (Some(Arc::from(text)), None),
+    }
+}
+
+/// Serves one vendor call: log it, apply a fault if one is set, else run `answer`.
+pub(crate) async fn serve<F, Fut>(
+    app: &App,
+    call: Call<'_>,
+    named: Named<'_>,
+    answer: F,
+) -> Response
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Response>,
+{
+    let now = Timestamp::now();
+    let sim = &app.sim;
+    let (device, own) = resolve(sim, call.vendor, named, now);
+    let seq = sim.calls.begin(
+        NewCall {
+            vendor: call.vendor,
+            method: call.method,
+            path: call.path,
+            endpoint: call.endpoint,
+            device,
+        },
+        now,
+    );
+    let fault = own.or_else(|| {
+        sim.vendor_fault(call.vendor)
+            .map(|f| (f.fault, f.slow.unwrap_or(DEFAULT_SLOW)))
+    });
+    let response = match fault {
+        None | Some((Fault::None, _)) => answer().await,
+        Some((Fault::Slow, delay)) => {
+            if wait::sleep(app, delay).await {
+                answer().await
+            } else {
+                reply::abort()
+            }
+        }
+        Some((Fault::Timeout, _)) => {
+            app.cancel.cancelled().await;
+            reply::abort()
+        }
+        Some((Fault::Http500, _)) => reply::internal_error(),
+        Some((Fault::Unknown, _)) => unknown(call.vendor),
+        Some((Fault::Malformed, _)) => reply::raw_json(malformed_body(call.vendor)),
+        Some((Fault::Close, _)) => reply::abort(),
+    };
+    sim.calls.finish(seq, reply::logged_status(&response));
+    response
+}
+
+/// `unknown`: wechatpro's own "cannot tell" answer; a plain 500 elsewhere.
+fn unknown(vendor: VendorKind) -> Response {
+    match vendor {
+        VendorKind::Wechatpro => reply::json(&json!({
+            "message": "未知异常",
+            "code": "1001",
+            "data": null,
+        })),
+        _ => reply::internal_error(),
+    }
+}
+
+/// A truncated envelope in the vendor's own shape.
+fn malformed_body(vendor: VendorKind) -> &'static str {
+    match vendor {
+        VendorKind::Gewe => r#"{"ret":200,"msg":"#,
+        VendorKind::Wechatpro => r#"{"message":"在线","code":"#,
+        VendorKind::Wkteam => r#"{"message":"成功","code":"1000","data":{"isOnl"#,
+        VendorKind::Shrise => r#"{"code":0,"data":{"isLogin":"#,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::Scenario;
+    use crate::sim::model::DeviceSpec;
+
+    #[test]
+    fn malformed_bodies_are_invalid_json() {
+        for vendor in VendorKind::ALL {
+            let body = malformed_body(vendor);
+            assert!(
+                serde_json::from_str::<serde_json::Value>(body).is_err(),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn device_fault_wins_and_w_id_resolves_to_the_account() {
+        let sim = Shared::new(Scenario::default());
+        let now = Timestamp::now();
+        let mut spec = DeviceSpec::new(VendorKind::Wkteam, "wxid_a");
+        spec.w_id = Some("w-1".to_owned());
+        spec.fault = Fault::Close;
+        sim.store.upsert(spec, now);
+        let (device, fault) = resolve(&sim, VendorKind::Wkteam, Named::WId("w-1"), now);
+        assert_eq!(device.as_deref(), Some("wxid_a"));
+        assert_eq!(fault.map(|f| f.0), Some(Fault::Close));
+        let (device, fault) = resolve(&sim, VendorKind::Wkteam, Named::WId("stale"), now);
+        assert_eq!(device.as_deref(), Some("stale"));
+        assert_eq!(fault, None);
+        let (device, _) = resolve(&sim, VendorKind::Wkteam, Named::Nothing, now);
+        assert_eq!(device, None);
+    }
+}

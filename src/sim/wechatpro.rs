@@ -1,0 +1,319 @@
+//! wechatpro open gateway: `/open/...`, raw `Authorization`, form-encoded bodies, envelope
+//! `{"message","code":"1000"|"1001","data"}` with the code as a string.
+//!
+//! Kept on purpose: calls to the same endpoint for the same device less than 1 s apart are
+//! refused unexecuted; `loginAgain` blocks until the person confirms or the window lapses;
+//! `checkLogin` long-polls. The wait logic is in [`answer`]'s async callers, the rules in the
+//! synchronous [`decide`], which unit tests drive with their own clock.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, Uri, header};
+use axum::response::Response;
+use axum::routing::{get, post};
+use jiff::Timestamp;
+use jiff::tz::{self, TimeZone};
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+
+use super::faults::{self, Call, Named};
+use super::form::Form;
+use super::state::{Device, QrSession, after, until};
+use super::wait::{self, Waited};
+use super::{App, Shared, reply};
+use crate::vendor::VendorKind;
+
+/// The wechatpro endpoints the simulator serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    IsOnline,
+    LoginAgain,
+    OfflineReason,
+    Workstation,
+    ResetDevice,
+    GetLoginQrCode,
+    CheckLogin,
+    QueryLoginDevice,
+}
+
+impl Op {
+    fn endpoint(self) -> &'static str {
+        match self {
+            Op::IsOnline => "/open/isOnline",
+            Op::LoginAgain => "/open/loginAgain",
+            Op::OfflineReason => "/open/offlineReason",
+            Op::Workstation => "/open/workstation/{deviceId}",
+            Op::ResetDevice => "/open/workstation/resetDevice",
+            Op::GetLoginQrCode => "/open/getLoginQrCode",
+            Op::CheckLogin => "/open/checkLogin",
+            Op::QueryLoginDevice => "/open/queryLoginDevice",
+        }
+    }
+
+    /// The slot of the 1 s spacing clock; `None` for calls that name no device.
+    fn spacing_slot(self) -> Option<usize> {
+        match self {
+            Op::IsOnline => Some(0),
+            Op::LoginAgain => Some(1),
+            Op::OfflineReason => Some(2),
+            Op::Workstation => Some(3),
+            Op::ResetDevice => Some(4),
+            Op::GetLoginQrCode => Some(5),
+            Op::CheckLogin => Some(6),
+            Op::QueryLoginDevice => None,
+        }
+    }
+}
+
+/// What the rules decided: answer now, or wait first.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Decision {
+    /// Answer this now.
+    Now(Value),
+    /// `loginAgain`: a prompt is showing; look again at `until` (confirm time or expiry).
+    LoginAgain { id: String, until: Timestamp },
+    /// `checkLogin`: long-poll the device's QR login.
+    LongPoll { id: String },
+}
+
+/// The wechatpro routes.
+pub(crate) fn routes() -> Router<App> {
+    let mut router = Router::new();
+    for op in [
+        Op::IsOnline,
+        Op::LoginAgain,
+        Op::OfflineReason,
+        Op::ResetDevice,
+        Op::GetLoginQrCode,
+        Op::CheckLogin,
+    ] {
+        router = router.route(
+            op.endpoint(),
+            post(
+                move |State(app): State<App>, m: Method, u: Uri, h: HeaderMap, b: Bytes| {
+                    let form = Form::parse(&h, &b);
+                    handle(app, op, m, u, h, form)
+                },
+            ),
+        );
+    }
+    router
+        .route(
+            "/open/workstation/{device_id}",
+            get(
+                |State(app): State<App>,
+                 Path(id): Path<String>,
+                 m: Method,
+                 u: Uri,
+                 h: HeaderMap| {
+                    handle(app, Op::Workstation, m, u, h, Some(Form::with_device(id)))
+                },
+            ),
+        )
+        .route(
+            "/open/queryLoginDevice",
+            get(|State(app): State<App>, m: Method, u: Uri, h: HeaderMap| {
+                handle(app, Op::QueryLoginDevice, m, u, h, Some(Form::default()))
+            }),
+        )
+}
+
+async fn handle(
+    app: App,
+    op: Op,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    form: Option<Form>,
+) -> Response {
+    let device_id = form.as_ref().and_then(|f| f.get("deviceId"));
+    let named = device_id.map_or(Named::Nothing, Named::Id);
+    let call = Call {
+        vendor: VendorKind::Wechatpro,
+        method: &method,
+        path: uri.path(),
+        endpoint: op.endpoint(),
+    };
+    let auth = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
+    faults::serve(&app, call, named, || answer(&app, op, auth, form.as_ref())).await
+}
+
+/// Runs the rules, then whatever waiting they call for.
+async fn answer(app: &App, op: Op, auth: Option<&[u8]>, form: Option<&Form>) -> Response {
+    match decide(&app.sim, op, auth, form, Timestamp::now()) {
+        Decision::Now(value) => reply::json(&value),
+        Decision::LoginAgain { id, until: at } => {
+            if !wait::sleep(app, until(Timestamp::now(), at)).await {
+                return reply::abort();
+            }
+            reply::json(&login_again_outcome(
+                &app.sim,
+                &id,
+                Timestamp::now().max(at),
+            ))
+        }
+        Decision::LongPoll { id } => {
+            let check = || qr_outcome(&app.sim, &id, Timestamp::now());
+            match wait::long_poll(app, app.sim.timing.long_poll, check).await {
+                Waited::Done(value) => reply::json(&value),
+                Waited::TimedOut => reply::json(&fail("等待扫码")),
+                Waited::Cancelled => reply::abort(),
+            }
+        }
+    }
+}
+
+fn fail(message: &str) -> Value {
+    json!({"message": message, "code": "1001", "data": null})
+}
+
+fn success(message: &str, data: Value) -> Value {
+    json!({"message": message, "code": "1000", "data": data})
+}
+
+/// The rules of one wechatpro call at time `now` (faults already handled). `form` is `None`
+/// when the body was not form-encoded.
+pub(crate) fn decide(
+    sim: &Shared,
+    op: Op,
+    auth: Option<&[u8]>,
+    form: Option<&Form>,
+    now: Timestamp,
+) -> Decision {
+    let expected = sim.credentials.wechatpro_authorization.expose_secret();
+    if auth != Some(expected.as_bytes()) {
+        return Decision::Now(fail("Authorization 认证失败"));
+    }
+    if op == Op::QueryLoginDevice {
+        return Decision::Now(query_login_device(sim, now));
+    }
+    let Some(id) = form.and_then(|f| f.get("deviceId")) else {
+        return Decision::Now(fail("参数错误：deviceId不能为空"));
+    };
+    let rules = sim.store.rules;
+    let mut shelf = sim.store.lock(VendorKind::Wechatpro);
+    let Some(device) = shelf.get(id, now) else {
+        return Decision::Now(fail("设备不存在"));
+    };
+    if let Some(slot) = op.spacing_slot() {
+        if !device.spaced(slot, now) {
+            return Decision::Now(fail("请求过于频繁，请稍后再试"));
+        }
+    }
+    let value = match op {
+        Op::IsOnline if device.online => json!({"message": "在线", "code": "1000", "data": null}),
+        Op::IsOnline => fail("已离线"),
+        Op::LoginAgain if device.online => fail("微信已在线"),
+        Op::LoginAgain if device.refuses_second_login(now, rules) => {
+            fail("二次登录失败，请使用扫码登录")
+        }
+        Op::LoginAgain => {
+            let prompt = device.show_prompt(now, rules);
+            let until = prompt.confirm_at.unwrap_or(prompt.expires_at);
+            let id = id.to_owned();
+            return Decision::LoginAgain { id, until };
+        }
+        Op::OfflineReason => success("成功", json!({"reason": device.behaviour.offline_reason})),
+        Op::Workstation => success("成功", workstation(sim, device)),
+        Op::ResetDevice => {
+            device.online = false;
+            device.reset_at = Some(now);
+            device.prompt = None;
+            device.qr = None;
+            success("成功", Value::Null)
+        }
+        Op::GetLoginQrCode if device.online => fail("微信已在线"),
+        Op::GetLoginQrCode => {
+            let uuid = sim.store.ids.uuid();
+            let data = json!({
+                "qrCodeUrl": format!("https://sim.invalid/qr/{uuid}.png"),
+                "qrData": format!("http://weixin.qq.com/x/{uuid}"),
+            });
+            let qr = QrSession {
+                uuid: uuid.into(),
+                w_id: None,
+                issued_at: now,
+                completed_at: None,
+            };
+            shelf.set_qr(id, qr);
+            success("成功", data)
+        }
+        Op::CheckLogin if device.qr.is_none() => fail("请先获取登录二维码"),
+        Op::CheckLogin => return Decision::LongPoll { id: id.to_owned() },
+        Op::QueryLoginDevice => query_login_device(sim, now),
+    };
+    Decision::Now(value)
+}
+
+/// After a `loginAgain` wait: success if the device is online by now, else the timeout.
+pub(crate) fn login_again_outcome(sim: &Shared, id: &str, now: Timestamp) -> Value {
+    let mut shelf = sim.store.lock(VendorKind::Wechatpro);
+    match shelf.get(id, now) {
+        None => fail("设备不存在"),
+        Some(device) if device.online => success("成功", account(sim, device)),
+        Some(_) => fail("二次登录超时，请重新扫码登录"),
+    }
+}
+
+/// `checkLogin`: the account data once a person has logged in on the QR code.
+fn qr_outcome(sim: &Shared, id: &str, now: Timestamp) -> Option<Value> {
+    let mut shelf = sim.store.lock(VendorKind::Wechatpro);
+    let Some(device) = shelf.get(id, now) else {
+        return Some(fail("设备不存在"));
+    };
+    let done = device.qr.as_ref().is_some_and(|q| q.completed_at.is_some());
+    done.then(|| success("成功", account(sim, device)))
+}
+
+fn query_login_device(sim: &Shared, now: Timestamp) -> Value {
+    let mut ids: Vec<String> = {
+        let mut shelf = sim.store.lock(VendorKind::Wechatpro);
+        shelf
+            .all(now)
+            .filter(|d| d.online)
+            .map(|d| d.id.to_string())
+            .collect()
+    };
+    ids.sort_unstable();
+    let total = ids.len();
+    success("成功", json!({"deviceIds": ids, "total": total}))
+}
+
+/// `yyyy-MM-dd HH:mm:ss` in China time (UTC+8), as wechatpro writes times.
+pub(crate) fn china_time(ts: Timestamp) -> String {
+    ts.to_zoned(TimeZone::fixed(tz::offset(8)))
+        .strftime("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+fn workstation(sim: &Shared, device: &Device) -> Value {
+    let expire = after(sim.created, std::time::Duration::from_secs(365 * 86_400));
+    json!({
+        "deviceId": &*device.id,
+        "wechatStatus": u8::from(device.online),
+        "deviceStatus": 1,
+        "expireTime": china_time(expire),
+        "lastLoginTime": china_time(device.last_login),
+    })
+}
+
+fn account(sim: &Shared, device: &Device) -> Value {
+    let id = &*device.id;
+    json!({
+        "wcId": format!("wxid_{id}"),
+        "wId": sim.store.ids.uuid(),
+        "wAccount": format!("sim_{id}"),
+        "country": "CN",
+        "city": "Shanghai",
+        "signature": "",
+        "nickName": format!("sim-{id}"),
+        "sex": 0,
+        "headUrl": "http://wx.qlogo.cn/mmhead/ver_1/sim/0",
+        "smallHeadImgUrl": "http://wx.qlogo.cn/mmhead/ver_1/sim/132",
+        "status": 3,
+    })
+}
+
+#[cfg(test)]
+mod tests;
