@@ -17,7 +17,8 @@ fn repo(path: &str) -> PathBuf {
 }
 
 fn run(cmd: &mut Command) -> Output {
-    cmd.output().unwrap_or_else(|e| panic!("cannot run the binary: {e}"))
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run the binary: {e}"))
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -26,7 +27,9 @@ fn text(bytes: &[u8]) -> String {
 
 #[test]
 fn check_config_accepts_the_shipped_example() {
-    let out = run(bin().args(["check-config", "-c"]).arg(repo("etc/session-keeper.toml")));
+    let out = run(bin()
+        .args(["check-config", "-c"])
+        .arg(repo("etc/session-keeper.toml")));
     assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("configuration OK"), "{stdout}");
@@ -47,12 +50,18 @@ fn check_config_reads_the_path_from_the_environment() {
 fn misspelt_key_exits_78_naming_line_column_and_key() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let path = dir.path().join("bad.toml");
-    std::fs::write(&path, "[daemon]\nstate_dir = \"/tmp/sk\"\n\n[policy]\npol_interval = \"30s\"\n")
-        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        &path,
+        "[daemon]\nstate_dir = \"/tmp/sk\"\n\n[policy]\npol_interval = \"30s\"\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let out = run(bin().args(["check-config", "-c"]).arg(&path));
     assert_eq!(out.status.code(), Some(78));
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("bad.toml:5:1"), "no line:column in {stderr}");
+    assert!(
+        stderr.contains("bad.toml:5:1"),
+        "no line:column in {stderr}"
+    );
     assert!(stderr.contains("pol_interval"), "no key in {stderr}");
 }
 
@@ -66,8 +75,13 @@ fn missing_config_file_is_a_configuration_error() {
 #[test]
 fn usage_errors_exit_2_and_help_exits_0() {
     assert_eq!(run(bin().arg("no-such-command")).status.code(), Some(2));
-    assert_eq!(run(bin().args(["sim", "--listen", "nowhere"])).status.code(), Some(2));
-    assert_eq!(run(bin()).status.code(), Some(2));
+    assert_eq!(
+        run(bin().args(["sim", "--listen", "nowhere"]))
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(run(&mut bin()).status.code(), Some(2));
     let help = run(bin().arg("--help"));
     assert_eq!(help.status.code(), Some(0));
     assert!(text(&help.stdout).contains("check-config"));
@@ -114,8 +128,11 @@ fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
     stream
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap_or_else(|e| panic!("{e}"));
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")
-        .unwrap_or_else(|e| panic!("{e}"));
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let mut answer = String::new();
     stream
         .read_to_string(&mut answer)
@@ -132,7 +149,11 @@ fn sim_prints_its_address_first_and_stops_on_sigterm() {
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start sim: {e}"));
     let mut reaper = Reaper(child);
-    let stdout = reaper.0.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+    let stdout = reaper
+        .0
+        .stdout
+        .take()
+        .unwrap_or_else(|| panic!("no stdout"));
     let mut first = String::new();
     BufReader::new(stdout)
         .read_line(&mut first)
@@ -150,5 +171,8 @@ fn sim_prints_its_address_first_and_stops_on_sigterm() {
     let pid = reaper.0.id().to_string();
     let killed = run(Command::new("kill").args(["-TERM", &pid]));
     assert!(killed.status.success());
-    assert_eq!(wait_with_deadline(&mut reaper.0, Duration::from_secs(10)), Some(0));
+    assert_eq!(
+        wait_with_deadline(&mut reaper.0, Duration::from_secs(10)),
+        Some(0)
+    );
 }
