@@ -167,40 +167,25 @@ pub(crate) fn answer(
     if op == Op::DialogLogin && !region_given {
         return fail("regionId不能为空");
     }
-    let rules = sim.store.rules;
     let mut shelf = sim.store.lock(VendorKind::Gewe);
     let Some(device) = shelf.get(app_id, now) else {
         return json!({"ret": 500, "msg": "获取失败",
             "data": {"code": "-1", "msg": format!("[{app_id}]设备不存在")}});
     };
+    on_device(sim, op, device, body, now)
+}
+
+/// The rules once the call is authorised, well-formed and names a known device.
+fn on_device(sim: &Shared, op: Op, device: &mut Device, body: &Body, now: Timestamp) -> Value {
+    let rules = sim.store.rules;
     match op {
         Op::CheckOnline => success(Some(json!(
             device.online || device.behaviour.phantom_online
         ))),
         Op::Reconnection => reconnection(device, now, rules),
         Op::DialogLogin => dialog_login(sim, device, now, rules),
-        Op::GetLoginQrCode => {
-            if device.online {
-                return fail("微信已登录，请勿重复登录。");
-            }
-            let uuid: Arc<str> = Arc::from(sim.store.ids.uuid());
-            let data = json!({
-                "appId": app_id,
-                "qrData": format!("http://weixin.qq.com/x/{uuid}"),
-                "qrImgBase64": QR_PNG,
-                "uuid": &*uuid,
-            });
-            shelf.set_qr(
-                app_id,
-                QrSession {
-                    uuid,
-                    w_id: None,
-                    issued_at: now,
-                    completed_at: None,
-                },
-            );
-            success(Some(data))
-        }
+        Op::GetLoginQrCode if device.online => fail("微信已登录，请勿重复登录。"),
+        Op::GetLoginQrCode => issue_qr(sim, device, now),
         Op::CheckLogin => check_login(device, body.uuid.as_deref(), now),
         Op::Logout => {
             device.online = false;
@@ -208,6 +193,23 @@ pub(crate) fn answer(
             success(None)
         }
     }
+}
+
+fn issue_qr(sim: &Shared, device: &mut Device, now: Timestamp) -> Value {
+    let uuid: Arc<str> = Arc::from(sim.store.ids.uuid());
+    let data = json!({
+        "appId": &*device.id,
+        "qrData": format!("http://weixin.qq.com/x/{uuid}"),
+        "qrImgBase64": QR_PNG,
+        "uuid": &*uuid,
+    });
+    device.qr = Some(QrSession {
+        uuid,
+        w_id: None,
+        issued_at: now,
+        completed_at: None,
+    });
+    success(Some(data))
 }
 
 fn reconnection(device: &mut Device, now: Timestamp, rules: Rules) -> Value {

@@ -6,10 +6,28 @@
 //! scripted by a TOML [`Scenario`], driven live through the `/_sim/` control API or the methods
 //! on [`Simulator`], and records every vendor call it receives.
 //!
-//! Layout: [`scenario`] parses the start state; `state`/`store` hold devices (lazily evaluated,
-//! no timer per device); `faults` wraps every vendor call (call log, injected failures);
-//! `gewe`, `wechatpro`, `wkteam`, `shrise` are the vendors; `control` is `/_sim/`; `events`
-//! runs the timed scenario events; `server` binds and serves.
+//! Layout: `scenario` parses the start state; `model` holds the public serde types;
+//! `state`/`store` hold devices (lazily evaluated: no timer per device); `faults` wraps every
+//! vendor call (call log, injected failures); `gewe`, `wechatpro`, `wkteam`, `shrise` are the
+//! vendors (each with its rules as a synchronous function of the state and `now`); `control`
+//! is `/_sim/`; `events` runs the timed scenario events in one task; `server` binds and serves.
+//!
+//! Typical use (what `session-keeper sim` does):
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), session_keeper::sim::SimError> {
+//! use session_keeper::sim::{Scenario, Simulator};
+//! use tokio_util::sync::CancellationToken;
+//!
+//! let sim = Simulator::new(Scenario::from_toml("[[device]]\nvendor = \"gewe\"\nid = \"wx_1\"\n")?);
+//! let shutdown = CancellationToken::new();
+//! let (addr, server) = sim.clone().bind(([127, 0, 0, 1], 0).into(), shutdown.clone()).await?;
+//! println!("{addr}"); // gewe base_url: http://{addr}/gewe/v2/api, the others: http://{addr}
+//! shutdown.cancel();
+//! server.await.ok();
+//! # Ok(())
+//! # }
+//! ```
 
 mod calls;
 mod control;
@@ -114,7 +132,9 @@ pub(crate) struct App {
     pub(crate) cancel: CancellationToken,
 }
 
-/// The simulator: cheap to clone (one `Arc`), controllable in process while it serves.
+/// The simulator: cheap to clone (one `Arc`), controllable in process while it serves. The
+/// in-process methods have the same effect as the `/_sim/` HTTP control API, so a test can
+/// set up a situation without HTTP and then watch a client deal with it.
 #[derive(Clone)]
 pub struct Simulator {
     shared: Arc<Shared>,

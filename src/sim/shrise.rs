@@ -145,19 +145,26 @@ fn success(data: Value) -> Value {
     json!({"code": 0, "data": data, "msg": "success"})
 }
 
+/// The documented login request; every field is required (a missing one is `参数错误`).
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct LoginBody {
-    mobile: Option<String>,
-    #[serde(rename = "validateNo")]
-    validate_no: Option<String>,
-    #[serde(rename = "companyType")]
-    company_type: Option<i64>,
+    company_type: i64,
+    mobile: String,
+    #[serde(rename = "productType")]
+    _product_type: i64,
+    #[serde(rename = "source")]
+    _source: String,
+    validate_no: String,
 }
 
+/// The documented refresh request; both tokens are required, only the refresh token counts.
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct RefreshBody {
-    #[serde(rename = "refreshToken")]
-    refresh_token: Option<String>,
+    #[serde(rename = "accessToken")]
+    _access_token: String,
+    refresh_token: String,
 }
 
 /// `mobile/login` at time `now` (faults already handled).
@@ -171,17 +178,17 @@ pub(crate) fn login_answer(sim: &Shared, body: &[u8], now: Timestamp) -> Value {
 /// `token/refresh` at time `now` (faults already handled).
 pub(crate) fn refresh_answer(sim: &Shared, body: &[u8], now: Timestamp) -> Value {
     match serde_json::from_slice::<RefreshBody>(body) {
-        Ok(refresh) => refresh_access(sim, refresh.refresh_token.as_deref(), whole_seconds(now)),
+        Ok(refresh) => refresh_access(sim, &refresh.refresh_token, whole_seconds(now)),
         Err(_) => fail(1, "参数错误"),
     }
 }
 
 fn mobile_login(sim: &Shared, login: &LoginBody, now: Timestamp) -> Value {
     let creds = &sim.credentials;
-    let (Some(mobile), Some(code)) = (login.mobile.as_deref(), login.validate_no.as_deref()) else {
-        return fail(1, "参数错误");
-    };
-    if mobile != creds.shrise_mobile || code != creds.shrise_validate_no.expose_secret() {
+    let mobile = login.mobile.as_str();
+    if mobile != creds.shrise_mobile
+        || login.validate_no != creds.shrise_validate_no.expose_secret()
+    {
         return fail(1, "验证码错误");
     }
     let access = sim.store.ids.token("sim-access-");
@@ -199,7 +206,7 @@ fn mobile_login(sim: &Shared, login: &LoginBody, now: Timestamp) -> Value {
         "refreshToken": {"value": refresh, "expire": refresh_expires.to_string()},
         "userInfo": {
             "avatarUrl": "",
-            "companyType": login.company_type.unwrap_or(0),
+            "companyType": login.company_type,
             "id": 10001,
             "mobile": mobile,
             "nickName": "sim",
@@ -209,9 +216,9 @@ fn mobile_login(sim: &Shared, login: &LoginBody, now: Timestamp) -> Value {
     }))
 }
 
-fn refresh_access(sim: &Shared, refresh: Option<&str>, now: Timestamp) -> Value {
+fn refresh_access(sim: &Shared, refresh: &str, now: Timestamp) -> Value {
     let mut pair = sim.shrise.lock();
-    let current = refresh == Some(pair.refresh.expose_secret());
+    let current = refresh == pair.refresh.expose_secret();
     if !current || now >= pair.refresh_expires {
         return fail(401, "refreshToken已失效");
     }

@@ -3,8 +3,8 @@
 //!
 //! Kept on purpose: calls to the same endpoint for the same device less than 1 s apart are
 //! refused unexecuted; `loginAgain` blocks until the person confirms or the window lapses;
-//! `checkLogin` long-polls. The wait logic is in [`answer`]'s async callers, the rules in the
-//! synchronous [`decide`], which unit tests drive with their own clock.
+//! `checkLogin` long-polls. The rules are the synchronous [`decide`], which unit tests drive
+//! with their own clock; [`answer`] adds the waiting it calls for.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -191,7 +191,6 @@ pub(crate) fn decide(
     let Some(id) = form.and_then(|f| f.get("deviceId")) else {
         return Decision::Now(fail("参数错误：deviceId不能为空"));
     };
-    let rules = sim.store.rules;
     let mut shelf = sim.store.lock(VendorKind::Wechatpro);
     let Some(device) = shelf.get(id, now) else {
         return Decision::Now(fail("设备不存在"));
@@ -201,6 +200,12 @@ pub(crate) fn decide(
             return Decision::Now(fail("请求过于频繁，请稍后再试"));
         }
     }
+    on_device(sim, op, device, now)
+}
+
+/// The rules once the call is authorised, well-formed, spaced and names a known device.
+fn on_device(sim: &Shared, op: Op, device: &mut Device, now: Timestamp) -> Decision {
+    let rules = sim.store.rules;
     let value = match op {
         Op::IsOnline if device.online => json!({"message": "在线", "code": "1000", "data": null}),
         Op::IsOnline => fail("已离线"),
@@ -211,7 +216,7 @@ pub(crate) fn decide(
         Op::LoginAgain => {
             let prompt = device.show_prompt(now, rules);
             let until = prompt.confirm_at.unwrap_or(prompt.expires_at);
-            let id = id.to_owned();
+            let id = device.id.to_string();
             return Decision::LoginAgain { id, until };
         }
         Op::OfflineReason => success("成功", json!({"reason": device.behaviour.offline_reason})),
@@ -224,26 +229,31 @@ pub(crate) fn decide(
             success("成功", Value::Null)
         }
         Op::GetLoginQrCode if device.online => fail("微信已在线"),
-        Op::GetLoginQrCode => {
-            let uuid = sim.store.ids.uuid();
-            let data = json!({
-                "qrCodeUrl": format!("https://sim.invalid/qr/{uuid}.png"),
-                "qrData": format!("http://weixin.qq.com/x/{uuid}"),
-            });
-            let qr = QrSession {
-                uuid: uuid.into(),
-                w_id: None,
-                issued_at: now,
-                completed_at: None,
-            };
-            shelf.set_qr(id, qr);
-            success("成功", data)
-        }
+        Op::GetLoginQrCode => issue_qr(sim, device, now),
         Op::CheckLogin if device.qr.is_none() => fail("请先获取登录二维码"),
-        Op::CheckLogin => return Decision::LongPoll { id: id.to_owned() },
+        Op::CheckLogin => {
+            return Decision::LongPoll {
+                id: device.id.to_string(),
+            };
+        }
         Op::QueryLoginDevice => query_login_device(sim, now),
     };
     Decision::Now(value)
+}
+
+fn issue_qr(sim: &Shared, device: &mut Device, now: Timestamp) -> Value {
+    let uuid = sim.store.ids.uuid();
+    let data = json!({
+        "qrCodeUrl": format!("https://sim.invalid/qr/{uuid}.png"),
+        "qrData": format!("http://weixin.qq.com/x/{uuid}"),
+    });
+    device.qr = Some(QrSession {
+        uuid: uuid.into(),
+        w_id: None,
+        issued_at: now,
+        completed_at: None,
+    });
+    success("成功", data)
 }
 
 /// After a `loginAgain` wait: success if the device is online by now, else the timeout.

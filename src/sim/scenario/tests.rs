@@ -13,10 +13,7 @@ fn empty_text_is_the_default_scenario() {
     assert_eq!(s.credentials.shrise_reject, ShriseReject::Http401);
 }
 
-#[test]
-fn full_scenario_parses_every_section() {
-    let s = Scenario::from_toml(
-        r#"
+const FULL: &str = r#"
 confirm_window = "2s"
 long_poll = "300ms"
 recycle_after = "1h"
@@ -60,9 +57,11 @@ at = "1s"
 vendor = "wkteam"
 id = "wxid_a"
 set = { online = true, fault = "close" }
-"#,
-    )
-    .unwrap();
+"#;
+
+#[test]
+fn full_scenario_parses_every_section() {
+    let s = Scenario::from_toml(FULL).unwrap();
     assert_eq!(s.timing.long_poll, Duration::from_millis(300));
     assert_eq!(s.credentials.shrise_reject, ShriseReject::Code);
     assert_eq!(s.device_count(), 4);
@@ -145,4 +144,20 @@ fn load_names_the_file() {
 fn debug_output_hides_credentials() {
     let s = Scenario::from_toml("[credentials]\ngewe_token = \"very-secret\"\n").unwrap();
     assert!(!format!("{s:?}").contains("very-secret"));
+}
+
+#[test]
+fn timestamps_are_quoted_rfc3339_strings() {
+    let unquoted = "[[device]]\nvendor = \"gewe\"\nid = \"a\"\nlast_login = 2026-11-20T08:00:00Z\n";
+    let err = error_of(unquoted);
+    assert!(
+        err.contains("line 4") && err.contains("timestamp string"),
+        "{err}"
+    );
+    let quoted = unquoted.replace("= 2026-11-20T08:00:00Z", "= \"2026-11-20T08:00:00Z\"");
+    let s = Scenario::from_toml(&quoted).unwrap();
+    assert_eq!(
+        s.devices[0].last_login,
+        Some("2026-11-20T08:00:00Z".parse().unwrap())
+    );
 }

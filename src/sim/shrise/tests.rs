@@ -101,6 +101,9 @@ fn refresh_rotates_the_access_token() {
         401
     );
     assert_eq!(refresh_answer(&sim, b"nope", later(&sim, 1))["code"], 1);
+    let no_access = json!({"refreshToken": "sim-shrise-refresh"}).to_string();
+    let v = refresh_answer(&sim, no_access.as_bytes(), later(&sim, 1));
+    assert_eq!(v, json!({"code": 1, "msg": "参数错误", "data": null}));
 }
 
 #[test]
@@ -111,6 +114,9 @@ fn mobile_login_issues_a_new_pair() {
             "source": "pc", "validateNo": code})
         .to_string()
     };
+    let partial = json!({"mobile": "13800000000", "validateNo": "123456"}).to_string();
+    let v = login_answer(&sim, partial.as_bytes(), later(&sim, 1));
+    assert_eq!(v, json!({"code": 1, "msg": "参数错误", "data": null}));
     let wrong = login_answer(&sim, login("000000").as_bytes(), later(&sim, 1));
     assert_eq!(wrong, json!({"code": 1, "msg": "验证码错误", "data": null}));
     let v = login_answer(&sim, login("123456").as_bytes(), later(&sim, 1));

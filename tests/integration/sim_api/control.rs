@@ -2,41 +2,39 @@
 
 use std::time::Duration;
 
+use reqwest::Method;
 use serde_json::{Value, json};
 use session_keeper::sim::{DevicePatch, DeviceSpec, DeviceView, SecondLoginMode};
 use session_keeper::vendor::VendorKind;
 
 use super::{client, ok_json, status_json};
-use crate::support::{eventually, start_sim};
+use crate::support::{TestSim, eventually, start_sim};
+
+/// Sends a control request (JSON body if given); returns status and JSON answer.
+async fn control(sim: &TestSim, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    let mut request = client().request(method, sim.url(path));
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    status_json(request.send().await.unwrap()).await
+}
 
 #[tokio::test]
-async fn health_and_device_lifecycle() {
+async fn health_and_device_upserts() {
     let sim = start_sim("").await;
-    let http = client();
-    let health = ok_json(http.get(sim.url("/_sim/health")).send().await.unwrap()).await;
-    assert_eq!(health, json!({"ok": true}));
-
+    let health = control(&sim, Method::GET, "/_sim/health", None).await;
+    assert_eq!(health, (200, json!({"ok": true})));
     let one = json!({"vendor": "gewe", "id": "wx_1", "online": false, "reconnect": "fail"});
-    let r = http
-        .post(sim.url("/_sim/devices"))
-        .json(&one)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ok_json(r).await, json!({"upserted": 1}));
+    let answer = control(&sim, Method::POST, "/_sim/devices", Some(one)).await;
+    assert_eq!(answer, (200, json!({"upserted": 1})));
     let many = json!([
         {"vendor": "wkteam", "id": "wxid_a", "w_id": "w-a"},
         {"vendor": "shrise", "id": "PC-1", "last_login": "2026-11-20T08:00:00Z"}
     ]);
-    let r = http
-        .post(sim.url("/_sim/devices"))
-        .json(&many)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ok_json(r).await, json!({"upserted": 2}));
+    let answer = control(&sim, Method::POST, "/_sim/devices", Some(many)).await;
+    assert_eq!(answer, (200, json!({"upserted": 2})));
 
-    let list = ok_json(http.get(sim.url("/_sim/devices")).send().await.unwrap()).await;
+    let (_, list) = control(&sim, Method::GET, "/_sim/devices", None).await;
     let ids: Vec<&str> = list
         .as_array()
         .unwrap()
@@ -44,143 +42,129 @@ async fn health_and_device_lifecycle() {
         .filter_map(|d| d["id"].as_str())
         .collect();
     assert_eq!(ids, vec!["wx_1", "wxid_a", "PC-1"]);
-    let view = ok_json(
-        http.get(sim.url("/_sim/devices/gewe/wx_1"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(view["online"], false);
-    assert_eq!(view["reconnect"], "fail");
-    assert_eq!(view["recycled"], false);
+    let (status, view) = control(&sim, Method::GET, "/_sim/devices/gewe/wx_1", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (view["online"].clone(), view["reconnect"].clone()),
+        (json!(false), json!("fail"))
+    );
+    assert_eq!(
+        (view["recycled"].clone(), view["confirm_after"].clone()),
+        (json!(false), json!("5s"))
+    );
     assert_eq!(view["pending_confirm_at"], Value::Null);
     assert_eq!(view["w_id"], Value::Null);
-    assert_eq!(view["confirm_after"], "5s");
-    let wk = ok_json(
-        http.get(sim.url("/_sim/devices/wkteam/wxid_a"))
-            .send()
-            .await
-            .unwrap(),
+    let (_, wk) = control(&sim, Method::GET, "/_sim/devices/wkteam/wxid_a", None).await;
+    assert_eq!(wk["w_id"], "w-a");
+}
+
+#[tokio::test]
+async fn patch_and_person_login() {
+    let sim = start_sim("[[device]]\nvendor = \"gewe\"\nid = \"wx_1\"\n[[device]]\nvendor = \"wkteam\"\nid = \"wxid_a\"\nw_id = \"w-a\"\nonline = false\n").await;
+    let patch = json!({"online": false, "offline_reason": "你已退出微信", "slow": "1s"});
+    let (status, view) = control(&sim, Method::PATCH, "/_sim/devices/gewe/wx_1", Some(patch)).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (view["online"].clone(), view["slow"].clone()),
+        (json!(false), json!("1s"))
+    );
+    assert_eq!(view["offline_reason"], "你已退出微信");
+    let clear = Some(json!({"offline_reason": null}));
+    let (_, view) = control(&sim, Method::PATCH, "/_sim/devices/gewe/wx_1", clear).await;
+    assert_eq!(view["offline_reason"], Value::Null);
+
+    let (status, view) = control(
+        &sim,
+        Method::POST,
+        "/_sim/devices/wkteam/wxid_a/login",
+        None,
     )
     .await;
-    assert_eq!(wk["w_id"], "w-a");
+    assert_eq!((status, view["online"].clone()), (200, json!(true)));
+    assert_ne!(view["w_id"], "w-a", "a person's login rotates the wId");
+    let in_process = sim.sim.device(VendorKind::Wkteam, "wxid_a").unwrap();
+    assert_eq!(in_process.w_id.as_deref(), view["w_id"].as_str());
+}
 
-    let patch = json!({"online": true, "offline_reason": "你已退出微信", "slow": "1s"});
-    let r = http
-        .patch(sim.url("/_sim/devices/gewe/wx_1"))
-        .json(&patch)
-        .send()
-        .await
-        .unwrap();
-    let patched = ok_json(r).await;
+/// The status and `error` text of a control answer.
+async fn error_of(sim: &TestSim, method: Method, path: &str, body: Option<Value>) -> (u16, String) {
+    let (status, answer) = control(sim, method, path, body).await;
+    (
+        status,
+        answer["error"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn unknown_devices_are_404_and_unknown_vendors_400() {
+    let sim = start_sim("").await;
+    let (status, error) = error_of(&sim, Method::GET, "/_sim/devices/gewe/nope", None).await;
+    assert_eq!(status, 404);
+    assert!(error.contains("nope"), "{error}");
+    let (status, error) = error_of(&sim, Method::GET, "/_sim/devices/icq/x", None).await;
+    assert_eq!(status, 400);
+    assert!(error.contains("icq"), "{error}");
+    let patch = Some(json!({}));
     assert_eq!(
-        (patched["online"].clone(), patched["slow"].clone()),
-        (json!(true), json!("1s"))
+        error_of(&sim, Method::PATCH, "/_sim/devices/gewe/ghost", patch)
+            .await
+            .0,
+        404
     );
-    assert_eq!(patched["offline_reason"], "你已退出微信");
-    let r = http
-        .patch(sim.url("/_sim/devices/gewe/wx_1"))
-        .json(&json!({"offline_reason": null}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ok_json(r).await["offline_reason"], Value::Null);
-
-    let r = http
-        .post(sim.url("/_sim/devices/wkteam/wxid_a/login"))
-        .send()
-        .await
-        .unwrap();
-    let logged = ok_json(r).await;
-    assert_eq!(logged["online"], true);
-    assert_ne!(logged["w_id"], "w-a", "a person's login rotates the wId");
+    let login = "/_sim/devices/gewe/ghost/login";
+    assert_eq!(error_of(&sim, Method::POST, login, None).await.0, 404);
     assert_eq!(
-        sim.sim.device(VendorKind::Wkteam, "wxid_a").unwrap().w_id,
-        logged["w_id"].as_str().map(str::to_owned)
+        error_of(&sim, Method::DELETE, "/_sim/faults/icq", None)
+            .await
+            .0,
+        400
     );
 }
 
 #[tokio::test]
-async fn bad_control_input_is_named() {
+async fn bad_bodies_are_400_naming_the_problem() {
     let sim = start_sim("[[device]]\nvendor = \"gewe\"\nid = \"wx_1\"\n").await;
-    let http = client();
-    let error_of = |v: &Value| v["error"].as_str().unwrap_or_default().to_owned();
-
-    let (status, body) = status_json(
-        http.get(sim.url("/_sim/devices/gewe/nope"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(status, 404);
-    assert!(error_of(&body).contains("nope"), "{body}");
-    let (status, body) = status_json(
-        http.get(sim.url("/_sim/devices/icq/x"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(status, 400);
-    assert!(error_of(&body).contains("icq"), "{body}");
-    let r = http
-        .patch(sim.url("/_sim/devices/gewe/wx_1"))
-        .json(&json!({"onlne": true}))
-        .send()
-        .await
-        .unwrap();
-    let (status, body) = status_json(r).await;
-    assert_eq!(status, 400);
-    assert!(error_of(&body).contains("onlne"), "{body}");
-    let r = http
-        .patch(sim.url("/_sim/devices/gewe/ghost"))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 404);
-    let r = http
-        .post(sim.url("/_sim/devices/gewe/ghost/login"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 404);
-    let r = http
-        .post(sim.url("/_sim/devices"))
-        .json(&json!({"vendor": "gewe", "id": "a", "w_id": "w"}))
-        .send()
-        .await
-        .unwrap();
-    let (status, body) = status_json(r).await;
-    assert_eq!(status, 400);
-    assert!(error_of(&body).contains("w_id"), "{body}");
-    let r = http
+    let cases = [
+        (
+            Method::PATCH,
+            "/_sim/devices/gewe/wx_1",
+            json!({"onlne": true}),
+            "onlne",
+        ),
+        (
+            Method::POST,
+            "/_sim/devices",
+            json!({"vendor": "gewe", "id": "a", "w_id": "w"}),
+            "w_id",
+        ),
+        (
+            Method::POST,
+            "/_sim/devices",
+            json!([{"vendor": "gewe"}]),
+            "id",
+        ),
+        (
+            Method::PUT,
+            "/_sim/faults/gewe",
+            json!({"fault": "boom"}),
+            "boom",
+        ),
+    ];
+    for (method, path, body, named) in cases {
+        let (status, error) = error_of(&sim, method, path, Some(body)).await;
+        assert_eq!(status, 400, "{path}: {error}");
+        assert!(error.contains(named), "{path}: {error}");
+    }
+    let raw = client()
         .post(sim.url("/_sim/devices"))
         .body("[1,2")
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status().as_u16(), 400);
-    let r = http
-        .put(sim.url("/_sim/faults/gewe"))
-        .json(&json!({"fault": "boom"}))
-        .send()
-        .await
-        .unwrap();
-    let (status, body) = status_json(r).await;
+    assert_eq!(raw.status().as_u16(), 400);
+    let (status, error) = error_of(&sim, Method::GET, "/_sim/calls?since=x", None).await;
     assert_eq!(status, 400);
-    assert!(error_of(&body).contains("boom"), "{body}");
-    let (status, body) = status_json(
-        http.get(sim.url("/_sim/calls?since=x"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(status, 400);
-    assert!(error_of(&body).contains("since"), "{body}");
+    assert!(error.contains("since"), "{error}");
 }
 
 #[tokio::test]
@@ -229,10 +213,7 @@ async fn call_log_records_vendor_calls_only() {
     assert!(sim.sim.calls(0).is_empty());
 }
 
-#[tokio::test]
-async fn scenario_events_fire_on_time() {
-    let sim = start_sim(
-        r#"
+const EVENTS: &str = r#"
 [[device]]
 vendor = "gewe"
 id = "wx_1"
@@ -251,9 +232,11 @@ at = "300ms"
 vendor = "wkteam"
 id = "wxid_b"
 action = "login"
-"#,
-    )
-    .await;
+"#;
+
+#[tokio::test]
+async fn scenario_events_fire_on_time() {
+    let sim = start_sim(EVENTS).await;
     let gewe_offline = || async {
         sim.sim
             .device(VendorKind::Gewe, "wx_1")

@@ -10,7 +10,7 @@ use super::{client, ok_json};
 use crate::support::{TestSim, start_sim};
 
 const SCENARIO: &str = r#"
-long_poll = "5s"
+long_poll = "20s"
 [[device]]
 vendor = "wkteam"
 id = "wxid_on"
