@@ -62,10 +62,10 @@ impl Shelf {
         };
         let key = device.id.clone();
         let new = qr.w_id.clone();
-        if let Some(old) = device.qr.replace(qr).and_then(|q| q.w_id) {
-            if device.w_id.as_ref() != Some(&old) {
-                self.w_ids.remove(&old);
-            }
+        if let Some(old) = device.qr.replace(qr).and_then(|q| q.w_id)
+            && device.w_id.as_ref() != Some(&old)
+        {
+            self.w_ids.remove(&old);
         }
         if let Some(new) = new {
             self.w_ids.insert(new, key);
@@ -130,11 +130,11 @@ impl Store {
             }),
             _ => None,
         };
-        if let Some(holder) = w_id.as_deref().and_then(|w| shelf.by_w_id(w)) {
-            if *holder != *spec.id {
-                tracing::warn!(w_id = ?w_id, holder = %holder, "wId moved to a replaced device");
-                shelf.set_w_id(&holder, Arc::from(self.ids.uuid()));
-            }
+        if let Some(holder) = w_id.as_deref().and_then(|w| shelf.by_w_id(w))
+            && *holder != *spec.id
+        {
+            tracing::warn!(w_id = ?w_id, holder = %holder, "wId moved to a replaced device");
+            shelf.set_w_id(&holder, Arc::from(self.ids.uuid()));
         }
         shelf.insert(Device::new(spec, w_id, start));
     }

@@ -195,10 +195,10 @@ pub(crate) fn decide(
     let Some(device) = shelf.get(id, now) else {
         return Decision::Now(fail("设备不存在"));
     };
-    if let Some(slot) = op.spacing_slot() {
-        if !device.spaced(slot, now) {
-            return Decision::Now(fail("请求过于频繁，请稍后再试"));
-        }
+    if let Some(slot) = op.spacing_slot()
+        && !device.spaced(slot, now)
+    {
+        return Decision::Now(fail("请求过于频繁，请稍后再试"));
     }
     on_device(sim, op, device, now)
 }

@@ -154,10 +154,10 @@ fn parse_reply(endpoint: &str, body: &Value, token: &str) -> Result<Reply, Vendo
         ));
     }
     let mut data = fields.get("data").cloned().unwrap_or(Value::Null);
-    if let Some(inner) = data.get_mut("msg") {
-        if let Some(text) = inner.as_str() {
-            *inner = Value::String(redact_text(text, &[token]));
-        }
+    if let Some(inner) = data.get_mut("msg")
+        && let Some(text) = inner.as_str()
+    {
+        *inner = Value::String(redact_text(text, &[token]));
     }
     Ok(Reply {
         ret,

@@ -163,15 +163,14 @@ fn read_envelope(endpoint: &str, body: &Value) -> Result<Value, VendorError> {
         return Err(failure(code, text_field(fields, &["message", "msg"])));
     }
     let data = fields.get("data").cloned().unwrap_or(Value::Null);
-    if let Some(nested) = data.as_object() {
-        if let Some(nested_code) = nested.get("code").and_then(code_text) {
-            if nested_code != SUCCESS {
-                return Err(failure(
-                    nested_code,
-                    text_field(nested, &["message", "msg"]),
-                ));
-            }
-        }
+    if let Some(nested) = data.as_object()
+        && let Some(nested_code) = nested.get("code").and_then(code_text)
+        && nested_code != SUCCESS
+    {
+        return Err(failure(
+            nested_code,
+            text_field(nested, &["message", "msg"]),
+        ));
     }
     Ok(data)
 }

@@ -93,10 +93,10 @@ impl TestSim {
     /// dropped). Dropping a `TestSim` also stops it, without waiting.
     pub async fn shutdown(mut self) {
         self.shutdown.cancel();
-        if let Some(server) = self.server.take() {
-            if let Err(e) = server.await {
-                panic!("simulator task failed: {e}");
-            }
+        if let Some(server) = self.server.take()
+            && let Err(e) = server.await
+        {
+            panic!("simulator task failed: {e}");
         }
     }
 }
