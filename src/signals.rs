@@ -43,18 +43,10 @@ pub fn shutdown_on_signals(shutdown: CancellationToken) -> Result<SignalGuard, S
         .spawn(move || {
             for signal in signals.forever() {
                 if shutdown.is_cancelled() {
-                    tracing::warn!(
-                        event = "daemon.stopping",
-                        signal,
-                        "second signal: exiting now"
-                    );
+                    tracing::warn!(signal, "second signal: exiting now");
                     std::process::exit(128 + signal);
                 }
-                tracing::info!(
-                    event = "daemon.stopping",
-                    signal,
-                    "signal received: shutting down"
-                );
+                tracing::info!(signal, "signal received: shutting down");
                 shutdown.cancel();
             }
         })?;

@@ -301,3 +301,28 @@ async fn in_process_control_matches_the_http_api() {
     sim.sim.login(VendorKind::Wechatpro, "dev-1").unwrap();
     assert!(sim.sim.devices().iter().all(|d| d.online));
 }
+
+/// Every example scenario under `etc/sim/` loads, and the README's example has one device per
+/// vendor plus its range (so the README's curl examples have devices to talk to).
+#[test]
+fn example_scenarios_load() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("etc/sim");
+    let mut loaded = 0;
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+        if path.extension().is_some_and(|ext| ext == "toml") {
+            let scenario = session_keeper::sim::Scenario::load(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert!(
+                scenario.device_count() > 0,
+                "{} has no devices",
+                path.display()
+            );
+            loaded += 1;
+        }
+    }
+    assert!(loaded > 0, "no scenario examples in {}", dir.display());
+    let example = session_keeper::sim::Scenario::load(&dir.join("scenario.toml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(example.device_count(), 4 + 100);
+}
