@@ -10,7 +10,7 @@ use super::model::{Notifier, NotifierKind};
 use super::raw::RawNotifier;
 use super::report::Problems;
 use super::secrets::SecretInput;
-use super::values::{http_url, opt_duration, required, required_text};
+use super::values::{http_url, kind, opt_duration, required_text};
 use super::window::Window;
 
 /// Validates one notifier at `at`; `None` when anything about it is wrong (all reported).
@@ -21,7 +21,7 @@ pub(crate) fn notifier(
     problems: &mut Problems,
 ) -> Option<Notifier> {
     let name = required_text(raw.name, at, "name", problems);
-    let kind = notifier_kind(raw.kind.as_deref(), at, problems);
+    let kind = kind(raw.kind.as_deref(), at, &NotifierKind::ALL, problems);
     let repeat_interval = opt_duration(
         raw.repeat_interval.as_deref(),
         &at.key("repeat_interval"),
@@ -54,22 +54,6 @@ pub(crate) fn notifier(
         repeat_interval: repeat_interval?,
         quiet_hours: quiet_hours?,
     })
-}
-
-fn notifier_kind(raw: Option<&str>, at: &KeyPath, problems: &mut Problems) -> Option<NotifierKind> {
-    let raw = required(raw, at, "kind", problems)?;
-    let kind = NotifierKind::parse(raw);
-    if kind.is_none() {
-        let expected: Vec<String> = NotifierKind::ALL.iter().map(|k| format!("`{k}`")).collect();
-        problems.at(
-            &at.key("kind"),
-            format!(
-                "unknown kind `{raw}`, expected one of {}",
-                expected.join(", ")
-            ),
-        );
-    }
-    kind
 }
 
 type Channel = (Option<SecretString>, Option<SecretString>, Vec<String>);

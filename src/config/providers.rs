@@ -11,7 +11,7 @@ use super::model::Provider;
 use super::raw::RawProvider;
 use super::report::Problems;
 use super::secrets::SecretInput;
-use super::values::{base_url, opt_duration, required, required_text};
+use super::values::{base_url, kind, opt_duration, required, required_text};
 use super::window::Window;
 use crate::vendor::{Auth, ClientSettings, TokenPair, VendorKind};
 
@@ -26,7 +26,7 @@ pub(crate) fn provider(
     problems: &mut Problems,
 ) -> Option<Provider> {
     let name = required_text(raw.name.clone(), at, "name", problems);
-    let kind = vendor_kind(raw.kind.as_deref(), at, problems);
+    let kind = kind(raw.kind.as_deref(), at, &VendorKind::ALL, problems);
     let base_url = required(raw.base_url.as_deref(), at, "base_url", problems).and_then(|url| {
         base_url(url)
             .map_err(|e| problems.at(&at.key("base_url"), e))
@@ -58,27 +58,6 @@ pub(crate) fn provider(
         settings,
         blackout: blackout?,
     })
-}
-
-/// Parses a provider `kind`, reporting a missing or unknown one.
-pub(crate) fn vendor_kind(
-    raw: Option<&str>,
-    at: &KeyPath,
-    problems: &mut Problems,
-) -> Option<VendorKind> {
-    let raw = required(raw, at, "kind", problems)?;
-    let kind = VendorKind::parse(raw);
-    if kind.is_none() {
-        let expected: Vec<String> = VendorKind::ALL.iter().map(|k| format!("`{k}`")).collect();
-        problems.at(
-            &at.key("kind"),
-            format!(
-                "unknown kind `{raw}`, expected one of {}",
-                expected.join(", ")
-            ),
-        );
-    }
-    kind
 }
 
 /// Parses a list of windows (blackouts), reporting each bad item at its index.

@@ -63,6 +63,29 @@ pub(crate) fn device_name(s: &str) -> Result<(), String> {
     }
 }
 
+/// Parses a `kind` key against the kinds `all` lists, reporting a missing or unknown one with
+/// the accepted spellings (shared by providers and notifiers).
+pub(crate) fn kind<K: Copy + std::fmt::Display>(
+    raw: Option<&str>,
+    at: &KeyPath,
+    all: &[K],
+    problems: &mut Problems,
+) -> Option<K> {
+    let raw = required(raw, at, "kind", problems)?;
+    let kind = all.iter().copied().find(|k| k.to_string() == raw);
+    if kind.is_none() {
+        let expected: Vec<String> = all.iter().map(|k| format!("`{k}`")).collect();
+        problems.at(
+            &at.key("kind"),
+            format!(
+                "unknown kind `{raw}`, expected one of {}",
+                expected.join(", ")
+            ),
+        );
+    }
+    kind
+}
+
 /// The value of a required key, or a report that it is missing.
 pub(crate) fn required<T>(
     value: Option<T>,
