@@ -41,12 +41,27 @@ pub enum Command {
     Sim(SimArgs),
 }
 
+/// The environment variable naming the configuration when `-c` is not given.
+pub const CONFIG_ENV: &str = "SESSION_KEEPER_CONFIG";
+
 /// The `-c/--config` option shared by the commands that read a configuration.
 #[derive(Debug, Args)]
 pub struct ConfigArg {
-    /// Configuration file.
-    #[arg(short = 'c', long = "config", env = "SESSION_KEEPER_CONFIG", default_value = DEFAULT_CONFIG)]
-    pub config: PathBuf,
+    /// Configuration file [default: $SESSION_KEEPER_CONFIG, then
+    /// /etc/session-keeper/session-keeper.toml]
+    #[arg(short = 'c', long = "config", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+impl ConfigArg {
+    /// The file to read: `-c`, else a non-empty `$SESSION_KEEPER_CONFIG` (an empty one counts
+    /// as unset, as shells and unit files often leave it), else [`DEFAULT_CONFIG`].
+    pub fn path(&self, env: impl Fn(&str) -> Option<String>) -> PathBuf {
+        self.config
+            .clone()
+            .or_else(|| env(CONFIG_ENV).filter(|v| !v.is_empty()).map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG))
+    }
 }
 
 /// Options of `sim`.
@@ -76,9 +91,25 @@ mod tests {
         let cli = Cli::try_parse_from(["session-keeper", "check-config", "-c", "/tmp/x.toml"])
             .unwrap_or_else(|e| panic!("{e}"));
         match cli.command {
-            Command::CheckConfig(arg) => assert_eq!(arg.config, PathBuf::from("/tmp/x.toml")),
+            Command::CheckConfig(arg) => {
+                assert_eq!(arg.path(|_| None), PathBuf::from("/tmp/x.toml"));
+                assert_eq!(
+                    arg.path(|_| Some("/env.toml".into())),
+                    PathBuf::from("/tmp/x.toml")
+                );
+            }
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn config_path_falls_back_to_a_non_empty_environment_then_the_default() {
+        let arg = ConfigArg { config: None };
+        let env =
+            |value: &'static str| move |name: &str| (name == CONFIG_ENV).then(|| value.into());
+        assert_eq!(arg.path(env("/env.toml")), PathBuf::from("/env.toml"));
+        assert_eq!(arg.path(env("")), PathBuf::from(DEFAULT_CONFIG));
+        assert_eq!(arg.path(|_| None), PathBuf::from(DEFAULT_CONFIG));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use session_keeper::{logging, signals};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::CheckConfig(arg) => check_config(&arg.config),
+        Command::CheckConfig(arg) => check_config(&arg.path(|name| std::env::var(name).ok())),
         Command::Sim(args) => sim(args),
     }
 }
@@ -68,10 +68,7 @@ fn run_sim(args: SimArgs, scenario: Scenario) -> anyhow::Result<()> {
     let _signals = signals::shutdown_on_signals(shutdown.clone())?;
     runtime.block_on(async {
         let simulator = Simulator::new(scenario);
-        let (addr, served) = simulator
-            .bind(args.listen, shutdown.clone())
-            .await
-            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let (addr, served) = simulator.bind(args.listen, shutdown.clone()).await?;
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "{addr}").context("cannot write to stdout")?;
         stdout.flush().context("cannot write to stdout")?;

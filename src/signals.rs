@@ -43,10 +43,18 @@ pub fn shutdown_on_signals(shutdown: CancellationToken) -> Result<SignalGuard, S
         .spawn(move || {
             for signal in signals.forever() {
                 if shutdown.is_cancelled() {
-                    tracing::warn!(signal, "second signal: exiting now");
+                    tracing::warn!(
+                        event = "daemon.stopped",
+                        signal,
+                        "second signal: exiting now"
+                    );
                     std::process::exit(128 + signal);
                 }
-                tracing::info!(signal, "signal received: shutting down");
+                tracing::info!(
+                    event = "daemon.stopping",
+                    signal,
+                    "signal received: shutting down"
+                );
                 shutdown.cancel();
             }
         })?;

@@ -142,6 +142,43 @@ fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
 
 #[test]
 fn sim_prints_its_address_first_and_stops_on_sigterm() {
+    let (mut reaper, addr) = start_sim_process();
+    assert!(addr.ip().is_loopback() && addr.port() != 0);
+
+    let health = http_get(addr, "/_sim/health");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(health.contains("true"), "{health}");
+
+    signal(&reaper.0, "-TERM");
+    assert_eq!(
+        wait_with_deadline(&mut reaper.0, Duration::from_secs(10)),
+        Some(0)
+    );
+}
+
+#[test]
+fn empty_config_environment_variable_means_the_default_path() {
+    let out = run(bin().arg("check-config").env("SESSION_KEEPER_CONFIG", ""));
+    assert_eq!(out.status.code(), Some(78), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains(session_keeper::cli::DEFAULT_CONFIG));
+}
+
+#[test]
+fn sim_on_a_taken_port_exits_1_saying_so_once() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let addr = taken
+        .local_addr()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .to_string();
+    let out = run(bin().args(["sim", "--listen", &addr]));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.matches("cannot listen on").count(), 1, "{stderr}");
+    assert!(stderr.contains(&addr), "{stderr}");
+}
+
+/// Starts `sim` on port 0 and returns it with the address from its first stdout line.
+fn start_sim_process() -> (Reaper, std::net::SocketAddr) {
     let child = bin()
         .args(["sim", "--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
@@ -158,21 +195,45 @@ fn sim_prints_its_address_first_and_stops_on_sigterm() {
     BufReader::new(stdout)
         .read_line(&mut first)
         .unwrap_or_else(|e| panic!("{e}"));
-    let addr: std::net::SocketAddr = first
+    let addr = first
         .trim()
         .parse()
         .unwrap_or_else(|e| panic!("first line {first:?} is not an address: {e}"));
-    assert!(addr.ip().is_loopback() && addr.port() != 0);
+    (reaper, addr)
+}
 
-    let health = http_get(addr, "/_sim/health");
-    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
-    assert!(health.contains("true"), "{health}");
+fn signal(child: &Child, name: &str) {
+    let pid = child.id().to_string();
+    assert!(
+        run(Command::new("kill").args([name, &pid]))
+            .status
+            .success()
+    );
+}
 
-    let pid = reaper.0.id().to_string();
-    let killed = run(Command::new("kill").args(["-TERM", &pid]));
-    assert!(killed.status.success());
+#[test]
+fn a_second_signal_exits_at_once() {
+    use std::io::Write;
+    let (mut reaper, addr) = start_sim_process();
+    // A client stuck mid-body keeps the graceful shutdown waiting, so the first signal alone
+    // does not end the process yet.
+    let mut stuck = std::net::TcpStream::connect(addr).unwrap_or_else(|e| panic!("{e}"));
+    write!(
+        stuck,
+        "POST /open/isOnline HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 100\r\n\r\ndevice"
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    std::thread::sleep(Duration::from_millis(100));
+    signal(&reaper.0, "-TERM");
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(
+        reaper.0.try_wait().ok().flatten(),
+        None,
+        "exited on the first signal"
+    );
+    signal(&reaper.0, "-TERM");
     assert_eq!(
         wait_with_deadline(&mut reaper.0, Duration::from_secs(10)),
-        Some(0)
+        Some(128 + 15)
     );
 }
