@@ -163,14 +163,23 @@ async fn answer(app: &App, op: Op, auth: Option<&[u8]>, form: Option<&Form>) -> 
     match decide(&app.sim, op, auth, form, Timestamp::now()) {
         Decision::Now(value) => reply::json(&value),
         Decision::LoginAgain { id, until: at } => {
-            if !wait::sleep(app, until(Timestamp::now(), at)).await {
-                return reply::abort();
+            // Like the real gateway, answer as soon as the account is back, however it came
+            // back (the prompt confirmed, or a person logged in another way meanwhile).
+            let check = || online_account(&app.sim, &id, Timestamp::now());
+            let limit = until(Timestamp::now(), at);
+            match wait::long_poll(app, limit, check).await {
+                Waited::Done(value) => reply::json(&value),
+                Waited::TimedOut => {
+                    let value = login_again_outcome(&app.sim, &id, Timestamp::now().max(at));
+                    if value["code"] == "1000" {
+                        // The prompt's confirmation brought the device online just now: wake
+                        // whoever else waits on it.
+                        app.sim.logins.notify_waiters();
+                    }
+                    reply::json(&value)
+                }
+                Waited::Cancelled => reply::abort(),
             }
-            reply::json(&login_again_outcome(
-                &app.sim,
-                &id,
-                Timestamp::now().max(at),
-            ))
         }
         Decision::LongPoll { id } => {
             let check = || qr_outcome(&app.sim, &id, Timestamp::now());
@@ -276,6 +285,17 @@ fn issue_qr(sim: &Shared, device: &mut Device, now: Timestamp) -> Value {
         completed_at: None,
     });
     success("成功", data)
+}
+
+/// During a `loginAgain` wait: the success answer once the device is online (`None` while it
+/// is not).
+fn online_account(sim: &Shared, id: &str, now: Timestamp) -> Option<Value> {
+    let mut shelf = sim.store.lock(VendorKind::Wechatpro);
+    match shelf.get(id, now) {
+        None => Some(fail("设备不存在")),
+        Some(device) if device.online => Some(success("成功", account(sim, device))),
+        Some(_) => None,
+    }
 }
 
 /// After a `loginAgain` wait: success if the device is online by now, else the timeout.
