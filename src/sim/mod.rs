@@ -314,6 +314,13 @@ impl Simulator {
         self.shared.calls.since(since_seq)
     }
 
+    /// The logged calls to one vendor endpoint, oldest first. `endpoint` is the path without
+    /// prefix, as in [`CallRecord::endpoint`] (e.g. `/login/checkOnline`, `/open/isOnline`).
+    /// Cheaper than filtering [`Simulator::calls`]: only the matching records are built.
+    pub fn calls_to(&self, endpoint: &str) -> Vec<CallRecord> {
+        self.shared.calls.to_endpoint(endpoint)
+    }
+
     /// Forgets the logged calls (sequence numbers keep increasing).
     pub fn clear_calls(&self) {
         self.shared.calls.clear();
