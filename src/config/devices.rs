@@ -97,7 +97,8 @@ pub(crate) fn same_account(
     let at = KeyPath::root().key("device");
     for (i, entry) in entries.iter().enumerate() {
         let Entry::Parsed(raw) = entry else { continue };
-        let Some(provider) = raw.provider.as_deref() else {
+        // A device naming an unknown provider is reported as such; nothing to compare.
+        let Some(provider) = raw.provider.as_deref().filter(|p| kinds.contains_key(*p)) else {
             continue;
         };
         let this = match raw.name.as_deref() {

@@ -20,15 +20,25 @@ pub(crate) fn read_text(path: &Path, limit: u64) -> io::Result<String> {
     let file = File::open(path)?;
     // Checked again on what was opened, in case the path was swapped in between.
     regular(&file.metadata()?)?;
-    let mut text = String::new();
-    file.take(limit + 1).read_to_string(&mut text)?;
-    if text.len() as u64 > limit {
+    let mut bytes = Vec::new();
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
-            format!("it is larger than {} KiB", limit / 1024),
+            format!("it is larger than {}", size(limit)),
         ));
     }
-    Ok(text)
+    String::from_utf8(bytes)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "it is not UTF-8 text"))
+}
+
+/// `1 MiB`, `64 KiB`: how limits are written in messages.
+fn size(bytes: u64) -> String {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{} KiB", bytes >> 10)
+    }
 }
 
 fn regular(meta: &std::fs::Metadata) -> io::Result<()> {
@@ -65,5 +75,10 @@ mod tests {
         assert!(err.to_string().contains("not a regular file"), "{err}");
         let err = read_text(Path::new("/dev/zero"), 3).unwrap_err();
         assert!(err.to_string().contains("not a regular file"), "{err}");
+        std::fs::write(&path, [0xff, 0xfe]).unwrap();
+        let err = read_text(&path, 3).unwrap_err();
+        assert!(err.to_string().contains("not UTF-8"), "{err}");
+        assert_eq!(size(MAX_CONFIG_BYTES), "1 MiB");
+        assert_eq!(size(MAX_SECRET_BYTES), "64 KiB");
     }
 }

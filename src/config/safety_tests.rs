@@ -118,7 +118,7 @@ fn the_config_must_be_a_small_regular_file() {
         err.contains("big.toml: cannot read the configuration file"),
         "{err}"
     );
-    assert!(err.contains("larger than 1024 KiB"), "{err}");
+    assert!(err.contains("larger than 1 MiB"), "{err}");
     std::fs::write(&path, "#".repeat(1024 * 1024)).unwrap();
     assert!(Config::load(&path, &env).is_ok());
 }
