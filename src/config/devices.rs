@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use super::locate::KeyPath;
 use super::model::{Device, KickCheck};
 use super::policy::{self, Policy};
+use super::raw::Entry;
 use super::raw::{RawDevice, RawKickCheck};
 use super::report::Problems;
-use super::values::{device_name, non_empty, required, required_text};
+use super::values::{label_key, non_empty, required, required_name, required_text};
 use crate::vendor::VendorKind;
 
 /// What devices are checked against: the names defined elsewhere in the file.
@@ -31,11 +32,7 @@ pub(crate) fn device(
     ctx: &Context<'_>,
     problems: &mut Problems,
 ) -> Option<Device> {
-    let name = required_text(raw.name.clone(), at, "name", problems).filter(|n| {
-        device_name(n)
-            .map_err(|e| problems.at(&at.key("name"), e))
-            .is_ok()
-    });
+    let name = required_name(raw.name.clone(), at, "device", problems);
     let (provider, kind) =
         provider_of(raw.provider.as_deref(), &at.key("provider"), ctx, problems).unzip();
     let kind = kind.flatten();
@@ -55,6 +52,7 @@ pub(crate) fn device(
     };
     let notify = notify(raw.notify.as_deref(), &at.key("notify"), ctx, problems);
     let policy = device_policy(&raw, at, ctx, problems);
+    let labels = labels(raw.labels.unwrap_or_default(), &at.key("labels"), problems);
     Some(Device {
         name: name?,
         provider: provider?,
@@ -64,9 +62,97 @@ pub(crate) fn device(
         region_id: region_id?,
         kick_check: kick_check?,
         notify: notify?,
-        labels: raw.labels.unwrap_or_default(),
+        labels: labels?,
         policy: policy?,
     })
+}
+
+/// Label keys must be non-empty names (they become metrics labels and log fields); values may
+/// be any string.
+fn labels(
+    labels: BTreeMap<String, String>,
+    at: &KeyPath,
+    problems: &mut Problems,
+) -> Option<BTreeMap<String, String>> {
+    let mut ok = true;
+    for key in labels.keys() {
+        if let Err(e) = label_key(key) {
+            problems.at(&at.key(key), e);
+            ok = false;
+        }
+    }
+    ok.then_some(labels)
+}
+
+/// Reports every device that watches the same account as an earlier one: the same `id` on
+/// the same provider, or for wkteam the same `w_id` (the login instance). Two watchers of one
+/// account would race each other's recoveries and double every alert.
+pub(crate) fn same_account(
+    entries: &[Entry<RawDevice>],
+    kinds: &BTreeMap<String, Option<VendorKind>>,
+    problems: &mut Problems,
+) {
+    let mut ids = BTreeMap::new();
+    let mut w_ids = BTreeMap::new();
+    let at = KeyPath::root().key("device");
+    for (i, entry) in entries.iter().enumerate() {
+        let Entry::Parsed(raw) = entry else { continue };
+        // A device naming an unknown provider is reported as such; nothing to compare.
+        let Some(provider) = raw.provider.as_deref().filter(|p| kinds.contains_key(*p)) else {
+            continue;
+        };
+        let this = match raw.name.as_deref() {
+            Some(name) => format!("device {name:?}"),
+            None => "this device".to_owned(),
+        };
+        let id = raw.id.as_deref().filter(|id| !id.trim().is_empty());
+        if let Some(first) = id.and_then(|id| claim(&mut ids, (provider, id), i)) {
+            let id = id.unwrap_or_default();
+            let first = describe(entries, first);
+            let why = format!(
+                "{this} watches {id} on provider {provider:?}, which {first} already watches"
+            );
+            problems.at(&at.index(i).key("id"), why);
+        }
+        let wkteam = kinds.get(provider) == Some(&Some(VendorKind::Wkteam));
+        let w_id = raw
+            .w_id
+            .as_deref()
+            .filter(|w| wkteam && !w.trim().is_empty());
+        if let Some(first) = w_id.and_then(|w| claim(&mut w_ids, (provider, w), i)) {
+            let w_id = w_id.unwrap_or_default();
+            let first = describe(entries, first);
+            let why = format!(
+                "{this} uses w_id {w_id:?} on provider {provider:?}, which {first} already uses"
+            );
+            problems.at(&at.index(i).key("w_id"), why);
+        }
+    }
+}
+
+/// Records that item `i` uses `key`; returns the earlier item that did, if any.
+fn claim<'a>(
+    seen: &mut BTreeMap<(&'a str, &'a str), usize>,
+    key: (&'a str, &'a str),
+    i: usize,
+) -> Option<usize> {
+    match seen.entry(key) {
+        std::collections::btree_map::Entry::Occupied(first) => Some(*first.get()),
+        std::collections::btree_map::Entry::Vacant(slot) => {
+            slot.insert(i);
+            None
+        }
+    }
+}
+
+/// `device[1] "y"` (or `device[1]` when it has no name), for messages about another device.
+fn describe(entries: &[Entry<RawDevice>], i: usize) -> String {
+    match entries.get(i) {
+        Some(Entry::Parsed(RawDevice {
+            name: Some(name), ..
+        })) => format!("device[{i}] {name:?}"),
+        _ => format!("device[{i}]"),
+    }
 }
 
 /// Resolves the device's provider: its name and, when known, its kind.

@@ -5,15 +5,17 @@
 //! 1. parse the text into a spanned tree (`toml::de::DeTable`); a syntax error stops here;
 //! 2. `expand`: substitute `${VAR}` in every string value;
 //! 3. `raw`: deserialize each section with serde (`deny_unknown_fields`, everything optional);
-//! 4. `validate` (+ `providers`, `devices`, `notifiers`, `policy`, `secrets`): one pass that
-//!    applies defaults, parses durations and windows, reads `*_file` secrets and cross-checks
-//!    names, collecting every problem rather than stopping at the first;
+//! 4. `validate` (+ `providers`, `credentials`, `devices`, `notifiers`, `policy`, `secrets`):
+//!    one pass that applies defaults, parses durations and windows, reads `*_file` secrets and
+//!    cross-checks names, collecting every problem rather than stopping at the first;
 //! 5. `report`: place each problem at a line, column and key path (`device[2].region_id`,
 //!    array indexes counting from 0) and return them all as one [`ConfigError`].
 
+mod credentials;
 mod devices;
 mod error;
 mod expand;
+mod files;
 mod locate;
 mod model;
 mod notifiers;
@@ -54,11 +56,14 @@ pub struct Config {
 
 impl Config {
     /// Reads, expands, validates. `env` looks up environment variables (injected for tests;
-    /// production passes `|k| std::env::var(k).ok()`).
+    /// production passes `|k| std::env::var(k).ok()`). The file must be a regular file of at
+    /// most 1 MiB.
     pub fn load(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
+        let text = files::read_text(path, files::MAX_CONFIG_BYTES).map_err(|source| {
+            ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            }
         })?;
         Config::from_str(&text, path, env)
     }
@@ -99,5 +104,7 @@ impl Config {
     }
 }
 
+#[cfg(test)]
+mod safety_tests;
 #[cfg(test)]
 mod tests;

@@ -9,9 +9,12 @@ use super::locate::KeyPath;
 use super::model::{Notifier, NotifierKind};
 use super::raw::RawNotifier;
 use super::report::Problems;
-use super::secrets::SecretInput;
-use super::values::{http_url, kind, opt_duration, required_text};
+use super::secrets::{Resolved, SecretInput};
+use super::values::{http_url, kind, opt_duration, required_name};
 use super::window::Window;
+
+/// The shortest `repeat_interval` besides 0 (never): repeating more often is a flood.
+const MIN_REPEAT: Duration = Duration::from_secs(1);
 
 /// Validates one notifier at `at`; `None` when anything about it is wrong (all reported).
 pub(crate) fn notifier(
@@ -20,17 +23,13 @@ pub(crate) fn notifier(
     dir: &Path,
     problems: &mut Problems,
 ) -> Option<Notifier> {
-    let name = required_text(raw.name, at, "name", problems);
+    let name = required_name(raw.name, at, "notifier", problems);
     let kind = kind(raw.kind.as_deref(), at, &NotifierKind::ALL, problems);
-    let repeat_interval = opt_duration(
+    let repeat_interval = repeat_interval(
         raw.repeat_interval.as_deref(),
         &at.key("repeat_interval"),
         problems,
     );
-    let repeat_interval = match raw.repeat_interval {
-        None => Some(Duration::ZERO),
-        Some(_) => repeat_interval,
-    };
     let quiet_hours = match raw.quiet_hours.as_deref().map(str::trim) {
         None | Some("") => Some(None),
         Some(hours) => Window::parse(hours)
@@ -40,10 +39,8 @@ pub(crate) fn notifier(
     };
     let url = SecretInput::new("url", raw.url, raw.url_file);
     let secret = SecretInput::new("secret", raw.secret, raw.secret_file);
-    let (url, secret, command) = match kind {
-        Some(kind) => channel(kind, url, secret, raw.command, at, dir, problems)?,
-        None => return None,
-    };
+    let channel = channel(kind, url, secret, raw.command, at, dir, problems);
+    let (url, secret, command) = channel?;
     Some(Notifier {
         name: name?,
         kind: kind?,
@@ -56,11 +53,28 @@ pub(crate) fn notifier(
     })
 }
 
+/// `repeat_interval`: 0 (never repeat, the default) or at least 1 s.
+fn repeat_interval(raw: Option<&str>, at: &KeyPath, problems: &mut Problems) -> Option<Duration> {
+    let Some(text) = raw else {
+        return Some(Duration::ZERO);
+    };
+    let parsed = opt_duration(Some(text), at, problems)?;
+    if !parsed.is_zero() && parsed < MIN_REPEAT {
+        problems.at(
+            at,
+            "`repeat_interval` must be 0 (never repeat) or at least 1s",
+        );
+        return None;
+    }
+    Some(parsed)
+}
+
 type Channel = (Option<SecretString>, Option<SecretString>, Vec<String>);
 
-/// The keys that fit `kind` (url, secret, command), checked and resolved.
+/// The keys that fit `kind` (url, secret, command), checked and resolved. With the kind
+/// unknown, whatever was given is still resolved, so file problems are reported too.
 fn channel(
-    kind: NotifierKind,
+    kind: Option<NotifierKind>,
     url: SecretInput,
     secret: SecretInput,
     command: Option<Vec<String>>,
@@ -68,45 +82,60 @@ fn channel(
     dir: &Path,
     problems: &mut Problems,
 ) -> Option<Channel> {
+    let uses_url = kind.is_none_or(NotifierKind::uses_url);
+    let signs = kind.is_none_or(NotifierKind::signs);
+    let runs = kind.is_none_or(|k| k == NotifierKind::Exec);
     let given = [
         (
             url.written_as(),
-            kind.uses_url(),
+            uses_url,
             "webhook, wecom, dingtalk and feishu",
         ),
-        (secret.written_as(), kind.signs(), "dingtalk and feishu"),
-        (
-            command.as_ref().map(|_| "command".to_owned()),
-            kind == NotifierKind::Exec,
-            "exec",
-        ),
+        (secret.written_as(), signs, "dingtalk and feishu"),
+        (command.as_ref().map(|_| "command".to_owned()), runs, "exec"),
     ];
-    if !keys_fit(kind, given, at, problems) {
-        return None;
-    }
-    if kind == NotifierKind::Exec {
-        return exec_command(command, at, problems).map(|command| (None, None, command));
-    }
-    let url_key = url.written_as();
-    let url = url.resolve(at, dir, problems);
-    let secret_given = secret.written_as().is_some();
-    let secret = secret.resolve(at, dir, problems);
-    let Some(url_key) = url_key else {
-        problems.at(
-            &at.key("url"),
-            format!("missing required key `url` (or `url_file`): a {kind} notifier posts to it"),
-        );
-        return None;
+    let fits = kind.is_none_or(|kind| keys_fit(kind, given, at, problems));
+    let url = url.resolve_given(uses_url, at, dir, problems);
+    let url = post_url(url, kind, at, problems);
+    let secret = match secret.resolve_given(signs, at, dir, problems) {
+        Ok(found) => Some(found.map(|(secret, _)| secret)),
+        Err(()) => None,
     };
-    let url = url?;
-    if let Err(why) = http_url(url.expose_secret()) {
-        problems.at(&at.key(&url_key), format!("bad url: {why}"));
-        return None;
+    let command = exec_command(command.filter(|_| runs), kind, at, problems);
+    kind?;
+    let channel = (url?, secret?, command?);
+    fits.then_some(channel)
+}
+
+/// The URL a notifier posts to: an http(s) URL, required when the kind posts.
+fn post_url(
+    url: Resolved,
+    kind: Option<NotifierKind>,
+    at: &KeyPath,
+    problems: &mut Problems,
+) -> Option<Option<SecretString>> {
+    match url {
+        Err(()) => None,
+        Ok(None) => match kind.filter(|k| k.uses_url()) {
+            Some(kind) => {
+                problems.at(
+                    &at.key("url"),
+                    format!(
+                        "missing required key `url` (or `url_file`): a {kind} notifier posts to it"
+                    ),
+                );
+                None
+            }
+            None => Some(None),
+        },
+        Ok(Some((url, key))) => match http_url(url.expose_secret()) {
+            Ok(_) => Some(Some(url)),
+            Err(why) => {
+                problems.at(&at.key(&key), format!("bad url: {why}"));
+                None
+            }
+        },
     }
-    if secret_given && secret.is_none() {
-        return None;
-    }
-    Some((Some(url), secret, Vec::new()))
 }
 
 /// Reports each given key (as written) that `kind` does not use; true when all fit.
@@ -141,18 +170,23 @@ fn article(kind: NotifierKind) -> &'static str {
     }
 }
 
+/// The command an exec notifier runs: required for exec, empty for the other kinds.
 fn exec_command(
     command: Option<Vec<String>>,
+    kind: Option<NotifierKind>,
     at: &KeyPath,
     problems: &mut Problems,
 ) -> Option<Vec<String>> {
     let at = at.key("command");
     let Some(command) = command else {
-        problems.at(
-            &at,
-            "missing required key `command`: an exec notifier runs it",
-        );
-        return None;
+        if kind == Some(NotifierKind::Exec) {
+            problems.at(
+                &at,
+                "missing required key `command`: an exec notifier runs it",
+            );
+            return None;
+        }
+        return Some(Vec::new());
     };
     match command.first() {
         None => {

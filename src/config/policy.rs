@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::locate::KeyPath;
 use super::raw::RawPolicy;
 use super::report::Problems;
-use super::values::opt_duration;
+use super::values::{MAX_DURATION, in_range, opt_duration};
 use super::window::Window;
 
 /// How the keeper watches and recovers one device. Every device gets a complete copy: the
@@ -83,17 +83,14 @@ pub(crate) struct PolicyPatch {
     recycle_warn_before: Option<Vec<Duration>>,
 }
 
+/// The shortest probe cadences (`poll_interval`, `recheck_interval`): tests use sub-second
+/// timings, anything shorter would hammer the gateway.
+const MIN_INTERVAL: Duration = Duration::from_millis(100);
+/// The shortest `confirm_window`: a person needs at least a moment to tap confirm.
+const MIN_CONFIRM_WINDOW: Duration = Duration::from_secs(1);
+
 /// Parses and checks the policy keys of one layer (`[policy]` or one `[[device]]` at `at`).
 pub(crate) fn patch(raw: &RawPolicy, at: &KeyPath, problems: &mut Problems) -> PolicyPatch {
-    let positive = |value: Option<Duration>, key: &str, problems: &mut Problems| {
-        value.filter(|d| {
-            let ok = !d.is_zero();
-            if !ok {
-                problems.at(&at.key(key), format!("`{key}` must be greater than 0"));
-            }
-            ok
-        })
-    };
     let at_least_one = |value: Option<u32>, key: &str, problems: &mut Problems| {
         value.filter(|n| {
             let ok = *n >= 1;
@@ -103,16 +100,25 @@ pub(crate) fn patch(raw: &RawPolicy, at: &KeyPath, problems: &mut Problems) -> P
             ok
         })
     };
-    let dur = |value: &Option<String>, key: &str, problems: &mut Problems| {
-        let parsed = opt_duration(value.as_deref(), &at.key(key), problems);
-        positive(parsed, key, problems)
+    let dur = |value: &Option<String>, key: &str, min: Duration, problems: &mut Problems| {
+        positive_duration(value.as_deref(), &at.key(key), key, min, problems)
     };
     PolicyPatch {
-        poll_interval: dur(&raw.poll_interval, "poll_interval", problems),
+        poll_interval: dur(&raw.poll_interval, "poll_interval", MIN_INTERVAL, problems),
         offline_after: at_least_one(raw.offline_after, "offline_after", problems),
         online_after: at_least_one(raw.online_after, "online_after", problems),
-        confirm_window: dur(&raw.confirm_window, "confirm_window", problems),
-        recheck_interval: dur(&raw.recheck_interval, "recheck_interval", problems),
+        confirm_window: dur(
+            &raw.confirm_window,
+            "confirm_window",
+            MIN_CONFIRM_WINDOW,
+            problems,
+        ),
+        recheck_interval: dur(
+            &raw.recheck_interval,
+            "recheck_interval",
+            MIN_INTERVAL,
+            problems,
+        ),
         reconnect_attempts: raw.reconnect_attempts,
         second_login_attempts: raw.second_login_attempts,
         max_unconfirmed_second_logins: at_least_one(
@@ -124,9 +130,32 @@ pub(crate) fn patch(raw: &RawPolicy, at: &KeyPath, problems: &mut Problems) -> P
             let at = at.key("second_login_hours");
             Window::parse(s).map_err(|e| problems.at(&at, e)).ok()
         }),
-        recycle_after: dur(&raw.recycle_after, "recycle_after", problems),
+        recycle_after: dur(
+            &raw.recycle_after,
+            "recycle_after",
+            Duration::ZERO,
+            problems,
+        ),
         recycle_warn_before: warn_list(raw.recycle_warn_before.as_deref(), at, problems),
     }
+}
+
+/// An optional duration key that must be greater than 0 and at least `min`.
+fn positive_duration(
+    value: Option<&str>,
+    at: &KeyPath,
+    key: &str,
+    min: Duration,
+    problems: &mut Problems,
+) -> Option<Duration> {
+    let parsed = opt_duration(value, at, problems)?;
+    if parsed.is_zero() {
+        problems.at(at, format!("`{key}` must be greater than 0"));
+        return None;
+    }
+    in_range(parsed, key, min, MAX_DURATION)
+        .map_err(|e| problems.at(at, e))
+        .ok()
 }
 
 /// Parses `recycle_warn_before`: each a positive duration; sorted descending, deduplicated.

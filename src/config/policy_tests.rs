@@ -115,3 +115,30 @@ fn inherited_conflicts_are_not_repeated() {
     let (_, errors) = layer(&base, "poll_interval = \"30s\"\n");
     assert_eq!(errors, "");
 }
+
+#[test]
+fn durations_have_lower_and_upper_bounds() {
+    let text = "poll_interval = \"99ms\"\nrecheck_interval = \"50ms\"\n\
+                confirm_window = \"999ms\"\nrecycle_after = \"3651d\"\n\
+                recycle_warn_before = [\"4000d\"]\n";
+    let (_, errors) = layer(&Policy::default(), text);
+    let want = [
+        "f:2:1: policy.poll_interval: `poll_interval` must be at least 100ms",
+        "f:3:1: policy.recheck_interval: `recheck_interval` must be at least 100ms",
+        "f:4:1: policy.confirm_window: `confirm_window` must be at least 1s",
+        "f:5:1: policy.recycle_after: bad duration \"3651d\": at most \"3650d\" (10 years)",
+        "f:6:24: policy.recycle_warn_before[0]: bad duration \"4000d\": at most",
+    ];
+    for line in want {
+        assert!(errors.contains(line), "missing {line:?} in:\n{errors}");
+    }
+    assert_eq!(errors.lines().count(), want.len(), "{errors}");
+    let (p, errors) = layer(
+        &Policy::default(),
+        "poll_interval = \"100ms\"\nrecheck_interval = \"100ms\"\nconfirm_window = \"1s\"\n\
+         recycle_after = \"3650d\"\n",
+    );
+    assert_eq!(errors, "");
+    assert_eq!(p.poll_interval, Duration::from_millis(100));
+    assert_eq!(p.recycle_after, Duration::from_secs(3_650 * DAY));
+}

@@ -165,6 +165,22 @@ pub(crate) struct RawConfig {
 
 const SECTIONS: &str = "`daemon`, `policy`, `provider`, `device`, `notifier`";
 
+/// Keys whose values are secrets: a serde error about one must not quote the value.
+const SECRET_KEYS: [&str; 12] = [
+    "token",
+    "token_file",
+    "authorization",
+    "authorization_file",
+    "access_token",
+    "access_token_file",
+    "refresh_token",
+    "refresh_token_file",
+    "url",
+    "url_file",
+    "secret",
+    "secret_file",
+];
+
 /// Splits the document into its sections and deserializes each, reporting every serde error.
 pub(crate) fn split(root: &DeTable<'_>, problems: &mut Problems) -> RawConfig {
     let mut raw = RawConfig::default();
@@ -175,13 +191,30 @@ pub(crate) fn split(root: &DeTable<'_>, problems: &mut Problems) -> RawConfig {
             "provider" => raw.providers = entries(value, "provider", problems),
             "device" => raw.devices = entries(value, "device", problems),
             "notifier" => raw.notifiers = entries(value, "notifier", problems),
-            other => problems.at_span(
+            other if is_section(value.get_ref()) => problems.at_span(
                 Some(key.span()),
                 format!("unknown section `{other}`, expected one of {SECTIONS}"),
+            ),
+            other => problems.at_span(
+                Some(key.span()),
+                format!(
+                    "unknown key `{other}`: keys outside a section are not allowed (put it in one of {SECTIONS})"
+                ),
             ),
         }
     }
     raw
+}
+
+/// True for what a `[table]` or `[[table]]` header makes (as opposed to `key = value`).
+fn is_section(value: &DeValue<'_>) -> bool {
+    match value {
+        DeValue::Table(_) => true,
+        DeValue::Array(items) => {
+            !items.is_empty() && items.iter().all(|item| item.get_ref().is_table())
+        }
+        _ => false,
+    }
 }
 
 fn entries<T: DeserializeOwned>(
@@ -208,7 +241,15 @@ fn entry<T: DeserializeOwned>(value: &Spanned<DeValue<'_>>, problems: &mut Probl
     match T::deserialize(ValueDeserializer::from(value.clone())) {
         Ok(parsed) => Entry::Parsed(parsed),
         Err(err) => {
-            problems.serde(&err);
+            match secret_key_at(value.get_ref(), err.span()) {
+                Some(key) => problems.at_span(
+                    err.span(),
+                    format!(
+                        "invalid type for `{key}`: expected a string (the value is not shown: it may be a secret)"
+                    ),
+                ),
+                None => problems.serde(&err),
+            }
             let name = value
                 .get_ref()
                 .get("name")
@@ -218,6 +259,20 @@ fn entry<T: DeserializeOwned>(value: &Spanned<DeValue<'_>>, problems: &mut Probl
             }
         }
     }
+}
+
+/// The secret key of `table` whose value the serde error at `span` is about, if any.
+fn secret_key_at(
+    table: &DeValue<'_>,
+    span: Option<std::ops::Range<usize>>,
+) -> Option<&'static str> {
+    let offset = span?.start;
+    let table = table.as_table()?;
+    SECRET_KEYS.into_iter().find(|key| {
+        table
+            .get_key_value(*key)
+            .is_some_and(|(k, v)| k.span().contains(&offset) || v.span().contains(&offset))
+    })
 }
 
 #[cfg(test)]
@@ -276,6 +331,44 @@ mod tests {
         let (_, errors) = split_text("[devices]\n");
         assert!(
             errors.contains("f:1:2: devices: unknown section `devices`"),
+            "{errors}"
+        );
+        let (_, errors) = split_text("[[devices]]\n");
+        assert!(errors.contains("unknown section `devices`"), "{errors}");
+    }
+
+    #[test]
+    fn top_level_scalars_are_unknown_keys() {
+        for text in ["foo = 1\n", "foo = [1, 2]\n", "foo = []\n"] {
+            let (_, errors) = split_text(text);
+            assert!(
+                errors.starts_with("f:1:1: foo: unknown key `foo`: keys outside a section"),
+                "{errors}"
+            );
+            assert!(!errors.contains("unknown section"), "{errors}");
+        }
+    }
+
+    #[test]
+    fn type_errors_on_secret_keys_do_not_show_the_value() {
+        let text = "[[provider]]\ntoken = 1234567\n[[notifier]]\nurl = [\"hunter2\"]\n\
+                    [[device]]\nid = 7654321\n";
+        let (_, errors) = split_text(text);
+        assert!(
+            errors.contains("f:2:9: provider[0].token: invalid type for `token`: expected a string (the value is not shown"),
+            "{errors}"
+        );
+        assert!(
+            errors.contains("notifier[0].url: invalid type for `url`"),
+            "{errors}"
+        );
+        assert!(
+            !errors.contains("1234567") && !errors.contains("hunter2"),
+            "{errors}"
+        );
+        // Non-secret keys keep serde's helpful message, value included.
+        assert!(
+            errors.contains("device[0].id: invalid type: integer `7654321`"),
             "{errors}"
         );
     }

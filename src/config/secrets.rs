@@ -8,8 +8,13 @@ use std::path::Path;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use super::files::{MAX_SECRET_BYTES, read_text};
 use super::locate::KeyPath;
 use super::report::Problems;
+
+/// A secret key after [`SecretInput::resolve_given`]: `Ok(None)` not given; `Err(())` given
+/// but unusable (already reported); otherwise the secret and the key as written.
+pub(crate) type Resolved = Result<Option<(SecretString, String)>, ()>;
 
 /// One secret key of a raw table: `key` and its `key_file` twin, as written.
 pub(crate) struct SecretInput {
@@ -38,6 +43,26 @@ impl SecretInput {
             (Some(_), _) => Some(self.key.to_owned()),
             (None, Some(_)) => Some(format!("{}_file", self.key)),
             (None, None) => None,
+        }
+    }
+
+    /// Like [`SecretInput::resolve`], for a key that may or may not be given: `Ok(None)` when
+    /// it is not given or does not `apply` (a key that does not fit is reported elsewhere),
+    /// `Err(())` when it is given but unusable (reported), else the secret and the key as
+    /// written (`url` or `url_file`, for later problems about the value).
+    pub(crate) fn resolve_given(
+        self,
+        applies: bool,
+        at: &KeyPath,
+        dir: &Path,
+        problems: &mut Problems,
+    ) -> Resolved {
+        let Some(written) = self.written_as().filter(|_| applies) else {
+            return Ok(None);
+        };
+        match self.resolve(at, dir, problems) {
+            Some(secret) => Ok(Some((secret, written))),
+            None => Err(()),
         }
     }
 
@@ -78,7 +103,7 @@ fn read_secret_file(file: &str, dir: &Path) -> Result<SecretString, String> {
         return Err("must not be empty: give the path of the file holding the secret".into());
     }
     let path = dir.join(file);
-    let mut content = std::fs::read_to_string(&path)
+    let mut content = read_text(&path, MAX_SECRET_BYTES)
         .map_err(|e| format!("cannot read secret file {}: {e}", quoted(&path)))?;
     content.truncate(content.trim_end().len());
     let secret = SecretString::from(content);
@@ -151,6 +176,21 @@ mod tests {
         );
         assert!(err.contains("cannot read secret file"), "{err}");
         assert!(err.contains("nope"), "{err}");
+        std::fs::write(dir.path().join("big"), "x".repeat(64 * 1024 + 1)).unwrap();
+        let (_, err) = resolve(
+            SecretInput::new("token", None, Some("big".into())),
+            dir.path(),
+        );
+        assert!(
+            err.contains("provider[0].token_file: cannot read secret file"),
+            "{err}"
+        );
+        assert!(err.contains("big\": it is larger than 64 KiB"), "{err}");
+        let (_, err) = resolve(
+            SecretInput::new("token", None, Some(".".into())),
+            dir.path(),
+        );
+        assert!(err.contains("not a regular file"), "{err}");
         let (_, err) = resolve(
             SecretInput::new("token", Some(" ".into()), None),
             dir.path(),

@@ -17,11 +17,14 @@ use super::policy::{self, Policy};
 use super::providers;
 use super::raw::{Entry, RawConfig, RawDaemon, RawPolicy, RawProvider};
 use super::report::Problems;
-use super::values::{non_empty, opt_duration};
+use super::values::{in_range, non_empty, opt_duration};
 use crate::vendor::VendorKind;
 
 const DEFAULT_STATE_DIR: &str = "/var/lib/session-keeper";
 const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// A stop that waits longer than this looks hung to service managers (systemd's default stop
+/// timeout is 90 s; 10 min is already generous).
+const MAX_SHUTDOWN_GRACE: Duration = Duration::from_secs(600);
 
 /// Everything a [`super::Config`] holds besides its source path.
 pub(crate) struct Parts {
@@ -36,9 +39,9 @@ pub(crate) struct Parts {
 pub(crate) fn run(raw: RawConfig, dir: &Path, problems: &mut Problems) -> Option<Parts> {
     let root = KeyPath::root();
     let daemon = match raw.daemon {
-        Some(Entry::Parsed(daemon)) => daemon_section(daemon, &root.key("daemon"), problems),
+        Some(Entry::Parsed(daemon)) => daemon_section(daemon, &root.key("daemon"), dir, problems),
         Some(Entry::Broken { .. }) => None,
-        None => daemon_section(RawDaemon::default(), &root.key("daemon"), problems),
+        None => daemon_section(RawDaemon::default(), &root.key("daemon"), dir, problems),
     };
     let (base, policy_ok) = base_policy(raw.policy.as_ref(), problems);
     let provider_names = names(&raw.providers, |p| p.name.as_deref());
@@ -51,6 +54,7 @@ pub(crate) fn run(raw: RawConfig, dir: &Path, problems: &mut Problems) -> Option
         problems,
     );
     let kinds = provider_kinds(&raw.providers, &provider_names);
+    devices::same_account(&raw.devices, &kinds, problems);
     let notifier_names: Vec<String> = notifier_names.into_iter().flatten().collect();
     let ctx = Context {
         providers: &kinds,
@@ -152,44 +156,35 @@ fn provider_kinds(
     kinds
 }
 
-/// `[daemon]` with defaults filled in.
-fn daemon_section(raw: RawDaemon, at: &KeyPath, problems: &mut Problems) -> Option<Daemon> {
+/// `[daemon]` with defaults filled in; a relative `state_dir` is resolved against `dir` (the
+/// config file's directory), like `*_file` paths, so it does not depend on where the daemon
+/// was started.
+fn daemon_section(
+    raw: RawDaemon,
+    at: &KeyPath,
+    dir: &Path,
+    problems: &mut Problems,
+) -> Option<Daemon> {
     let before = problems.len();
     let state_dir = match raw.state_dir {
-        Some(dir) => non_empty(dir, &at.key("state_dir"), problems).map(PathBuf::from),
+        Some(state) => non_empty(state, &at.key("state_dir"), problems).map(|s| dir.join(s)),
         None => Some(PathBuf::from(DEFAULT_STATE_DIR)),
     };
-    let admin_listen = raw.admin_listen.and_then(|addr| {
-        addr.parse::<SocketAddr>()
-            .map_err(|e| {
-                problems.at(
-                    &at.key("admin_listen"),
-                    format!(
-                        "bad admin_listen {addr:?}: expected an IP address and port, like \"127.0.0.1:9464\" ({e})"
-                    ),
-                )
-            })
-            .ok()
-    });
-    let log_format = raw.log_format.and_then(|format| {
-        let parsed = LogFormat::parse(&format);
-        if parsed.is_none() {
-            problems.at(
-                &at.key("log_format"),
-                format!(
-                    "unknown log_format `{format}`, expected `json` or `text` (leave it out for text on a terminal, json otherwise)"
-                ),
-            );
-        }
-        parsed
-    });
+    let admin_listen = raw
+        .admin_listen
+        .and_then(|addr| admin_listen(&addr, &at.key("admin_listen"), problems));
+    let log_format = raw
+        .log_format
+        .and_then(|format| log_format(&format, &at.key("log_format"), problems));
     let zone = timezone(raw.timezone, &at.key("timezone"), problems);
-    let shutdown_grace = opt_duration(
-        raw.shutdown_grace.as_deref(),
-        &at.key("shutdown_grace"),
-        problems,
-    )
-    .unwrap_or(DEFAULT_SHUTDOWN_GRACE);
+    let grace_at = at.key("shutdown_grace");
+    let shutdown_grace = opt_duration(raw.shutdown_grace.as_deref(), &grace_at, problems)
+        .and_then(|d| {
+            in_range(d, "shutdown_grace", Duration::ZERO, MAX_SHUTDOWN_GRACE)
+                .map_err(|e| problems.at(&grace_at, e))
+                .ok()
+        })
+        .unwrap_or(DEFAULT_SHUTDOWN_GRACE);
     let (timezone, timezone_name) = zone?;
     (problems.len() == before).then_some(Daemon {
         state_dir: state_dir?,
@@ -199,6 +194,32 @@ fn daemon_section(raw: RawDaemon, at: &KeyPath, problems: &mut Problems) -> Opti
         timezone_name,
         shutdown_grace,
     })
+}
+
+fn admin_listen(addr: &str, at: &KeyPath, problems: &mut Problems) -> Option<SocketAddr> {
+    addr.parse::<SocketAddr>()
+        .map_err(|e| {
+            problems.at(
+                at,
+                format!(
+                    "bad admin_listen {addr:?}: expected an IP address and port, like \"127.0.0.1:9464\" ({e})"
+                ),
+            )
+        })
+        .ok()
+}
+
+fn log_format(format: &str, at: &KeyPath, problems: &mut Problems) -> Option<LogFormat> {
+    let parsed = LogFormat::parse(format);
+    if parsed.is_none() {
+        problems.at(
+            at,
+            format!(
+                "unknown log_format `{format}`, expected `json` or `text` (leave it out for text on a terminal, json otherwise)"
+            ),
+        );
+    }
+    parsed
 }
 
 /// The zone (checked against the bundled tz database) and its name.

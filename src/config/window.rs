@@ -18,17 +18,19 @@ pub struct Window {
 }
 
 impl Window {
-    /// Parses `"HH:MM-HH:MM"` (24-hour clock, two digits each). The error says what is wrong,
-    /// for the configuration error that quotes it.
+    /// Parses `"HH:MM-HH:MM"` (24-hour clock, two digits each; the end may be `24:00`, so
+    /// `"00:00-24:00"` is the whole day). The error says what is wrong, for the configuration
+    /// error that quotes it.
     pub fn parse(s: &str) -> Result<Window, String> {
         let Some((start, end)) = s.split_once('-') else {
             return Err(format!(
                 "bad window {s:?}: expected \"HH:MM-HH:MM\", like \"08:00-22:30\""
             ));
         };
-        let start =
-            parse_clock(start.trim()).map_err(|why| format!("bad window {s:?}: start {why}"))?;
-        let end = parse_clock(end.trim()).map_err(|why| format!("bad window {s:?}: end {why}"))?;
+        let start = parse_clock(start.trim(), false)
+            .map_err(|why| format!("bad window {s:?}: start {why}"))?;
+        let end =
+            parse_clock(end.trim(), true).map_err(|why| format!("bad window {s:?}: end {why}"))?;
         if start == end {
             return Err(format!(
                 "bad window {s:?}: start and end are equal, so the window would be empty"
@@ -37,8 +39,8 @@ impl Window {
         Ok(Window { start, end })
     }
 
-    /// A window from minutes since midnight, for the crate's own constants (both < 1440 and
-    /// different; the defaults' tests check them against [`Window::parse`]).
+    /// A window from minutes since midnight, for the crate's own constants (start < 1440,
+    /// end <= 1440, different; the defaults' tests check them against [`Window::parse`]).
     pub(crate) const fn from_minutes(start: u16, end: u16) -> Window {
         Window { start, end }
     }
@@ -59,7 +61,8 @@ impl Window {
         to_time(self.start)
     }
 
-    /// Where the window closes (exclusive), for scheduling what waits until it ends.
+    /// Where the window closes (exclusive), for scheduling what waits until it ends. An end
+    /// written `24:00` is midnight, `00:00`.
     pub fn end(&self) -> Time {
         to_time(self.end)
     }
@@ -78,8 +81,8 @@ impl fmt::Display for Window {
     }
 }
 
-/// `"HH:MM"` → minutes since midnight.
-fn parse_clock(s: &str) -> Result<u16, String> {
+/// `"HH:MM"` → minutes since midnight; `24:00` (1440) only when `is_end`.
+fn parse_clock(s: &str, is_end: bool) -> Result<u16, String> {
     let bytes = s.as_bytes();
     let well_formed = bytes.len() == 5
         && bytes[2] == b':'
@@ -91,8 +94,12 @@ fn parse_clock(s: &str) -> Result<u16, String> {
     }
     let hours = u16::from(bytes[0] - b'0') * 10 + u16::from(bytes[1] - b'0');
     let minutes = u16::from(bytes[3] - b'0') * 10 + u16::from(bytes[4] - b'0');
+    if is_end && hours == 24 && minutes == 0 {
+        return Ok(MINUTES_PER_DAY);
+    }
     if hours > 23 {
-        return Err(format!("{s:?} has hour {hours}, expected 00 to 23"));
+        let also = if is_end { " (or 24:00)" } else { "" };
+        return Err(format!("{s:?} has hour {hours}, expected 00 to 23{also}"));
     }
     if minutes > 59 {
         return Err(format!("{s:?} has minute {minutes}, expected 00 to 59"));
@@ -149,7 +156,12 @@ mod tests {
         let cases = [
             ("08:00", "expected \"HH:MM-HH:MM\""),
             ("8:00-22:30", "is not HH:MM"),
-            ("08:00-24:00", "hour 24"),
+            (
+                "24:00-08:00",
+                "start \"24:00\" has hour 24, expected 00 to 23",
+            ),
+            ("08:00-24:01", "hour 24, expected 00 to 23 (or 24:00)"),
+            ("08:00-25:00", "hour 25"),
             ("08:60-09:00", "minute 60"),
             ("08:00-08:00", "equal"),
             ("ab:cd-22:30", "is not HH:MM"),
@@ -160,6 +172,20 @@ mod tests {
             assert!(err.contains(want), "{input:?}: {err}");
             assert!(err.contains("bad window"), "{input:?}: {err}");
         }
+    }
+
+    #[test]
+    fn end_may_be_midnight_written_24_00() {
+        let all_day = Window::parse("00:00-24:00").unwrap();
+        assert_eq!(all_day.to_string(), "00:00-24:00");
+        for t in [time(0, 0, 0, 0), time(12, 0, 0, 0), time(23, 59, 59, 0)] {
+            assert!(all_day.contains(t), "{t}");
+        }
+        assert_eq!(all_day.end(), time(0, 0, 0, 0));
+        let evening = Window::parse("22:00-24:00").unwrap();
+        assert!(evening.contains(time(23, 59, 0, 0)));
+        assert!(!evening.contains(time(0, 0, 0, 0)));
+        assert!(!evening.contains(time(21, 59, 0, 0)));
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //!
 //! A call is recorded when its request has been read (so blocking calls show up while they
 //! wait) and its status is filled in when the answer goes out. Sequence numbers are contiguous,
-//! so both look-ups are O(1) index arithmetic under one short lock.
+//! so both look-ups are O(1) index arithmetic under one short lock. Readers copy the entries
+//! they want under the lock (a few pointer copies each) and build the public records after
+//! releasing it, so reading the whole log never stalls the vendor calls that write to it.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -16,13 +18,15 @@ use crate::vendor::VendorKind;
 /// How many calls the log keeps (the oldest go first).
 pub(crate) const CALL_LOG_CAPACITY: usize = 100_000;
 
-/// One logged call, stored compactly; turned into a [`CallRecord`] when read.
+/// One logged call, stored compactly and cheap to clone (no string copies); turned into a
+/// [`CallRecord`] when read, outside the lock.
+#[derive(Clone)]
 struct Entry {
     seq: u64,
     at: Timestamp,
     vendor: VendorKind,
     method: Method,
-    path: Box<str>,
+    path: Arc<str>,
     endpoint: &'static str,
     device: Option<Arc<str>>,
     status: Option<u16>,
@@ -68,7 +72,7 @@ impl CallLog {
 
     /// Records a call that just arrived; returns its sequence number for [`CallLog::finish`].
     pub(crate) fn begin(&self, call: NewCall<'_>, at: Timestamp) -> u64 {
-        let entry_path: Box<str> = call.path.into();
+        let entry_path: Arc<str> = call.path.into();
         let mut ring = self.lock();
         let seq = ring.next_seq;
         ring.next_seq += 1;
@@ -107,13 +111,29 @@ impl CallLog {
 
     /// The calls with `seq > since`, oldest first.
     pub(crate) fn since(&self, since: u64) -> Vec<CallRecord> {
-        let ring = self.lock();
-        let Some(first) = ring.entries.front().map(|e| e.seq) else {
-            return Vec::new();
+        let entries: Vec<Entry> = {
+            let ring = self.lock();
+            let Some(first) = ring.entries.front().map(|e| e.seq) else {
+                return Vec::new();
+            };
+            let skip = usize::try_from(since.saturating_add(1).saturating_sub(first))
+                .unwrap_or(usize::MAX);
+            ring.entries.iter().skip(skip).cloned().collect()
         };
-        let skip =
-            usize::try_from(since.saturating_add(1).saturating_sub(first)).unwrap_or(usize::MAX);
-        ring.entries.iter().skip(skip).map(Entry::record).collect()
+        entries.iter().map(Entry::record).collect()
+    }
+
+    /// The calls to one endpoint (as logged, without prefix), oldest first.
+    pub(crate) fn to_endpoint(&self, endpoint: &str) -> Vec<CallRecord> {
+        let entries: Vec<Entry> = {
+            let ring = self.lock();
+            ring.entries
+                .iter()
+                .filter(|e| e.endpoint == endpoint)
+                .cloned()
+                .collect()
+        };
+        entries.iter().map(Entry::record).collect()
     }
 
     /// Forgets every call; sequence numbers keep increasing.
@@ -186,6 +206,36 @@ mod tests {
         let kept = log.since(3);
         assert_eq!(kept.len(), 2);
         assert_eq!(kept[0].status, Some(200));
+    }
+
+    #[test]
+    fn calls_to_one_endpoint_are_selected_in_order() {
+        let log = CallLog::new(10);
+        log_one(&log, "a");
+        log.begin(
+            NewCall {
+                vendor: VendorKind::Wechatpro,
+                method: &Method::POST,
+                path: "/open/isOnline",
+                endpoint: "/open/isOnline",
+                device: None,
+            },
+            Timestamp::UNIX_EPOCH,
+        );
+        log_one(&log, "b");
+        let seqs: Vec<u64> = log
+            .to_endpoint("/login/checkOnline")
+            .iter()
+            .map(|r| r.seq)
+            .collect();
+        assert_eq!(seqs, vec![1, 3]);
+        let pro = log.to_endpoint("/open/isOnline");
+        assert_eq!(pro.len(), 1);
+        assert_eq!(
+            (pro[0].vendor, pro[0].device.as_deref()),
+            (VendorKind::Wechatpro, None)
+        );
+        assert!(log.to_endpoint("/nope").is_empty());
     }
 
     #[test]

@@ -116,7 +116,9 @@ pub(crate) struct Shared {
     pub(crate) vendor_faults: Mutex<[Option<FaultSpec>; 4]>,
     pub(crate) calls: CallLog,
     pub(crate) shrise: shrise::Tokens,
-    /// Woken whenever a person logs in, so long polls re-check at once.
+    /// Woken whenever a device may have come online (a person logs in, a patch sets it
+    /// online, a blocking second login sees its prompt confirmed), so long polls and blocking
+    /// calls re-check at once.
     pub(crate) logins: Notify,
     /// The scenario's timed events, taken by the first `bind`.
     events: Mutex<Option<Vec<Event>>>,
@@ -229,7 +231,8 @@ impl Shared {
         view
     }
 
-    /// Applies a patch; returns the new view, or `None` when the device does not exist.
+    /// Applies a patch; returns the new view, or `None` when the device does not exist. A
+    /// patch that sets the device online wakes whoever waits for that.
     pub(crate) fn patch(
         &self,
         vendor: VendorKind,
@@ -238,10 +241,16 @@ impl Shared {
     ) -> Option<DeviceView> {
         let now = Timestamp::now();
         let rules = self.store.rules;
+        let online = patch.online == Some(true);
         let mut shelf = self.store.lock(vendor);
         let device = shelf.get(id, now)?;
         device.apply(patch);
-        Some(device.view(vendor, now, rules))
+        let view = device.view(vendor, now, rules);
+        drop(shelf);
+        if online {
+            self.logins.notify_waiters();
+        }
+        Some(view)
     }
 }
 
@@ -303,6 +312,13 @@ impl Simulator {
     /// The logged vendor calls with `seq > since_seq`, oldest first (pass 0 for all).
     pub fn calls(&self, since_seq: u64) -> Vec<CallRecord> {
         self.shared.calls.since(since_seq)
+    }
+
+    /// The logged calls to one vendor endpoint, oldest first. `endpoint` is the path without
+    /// prefix, as in [`CallRecord::endpoint`] (e.g. `/login/checkOnline`, `/open/isOnline`).
+    /// Cheaper than filtering [`Simulator::calls`]: only the matching records are built.
+    pub fn calls_to(&self, endpoint: &str) -> Vec<CallRecord> {
+        self.shared.calls.to_endpoint(endpoint)
     }
 
     /// Forgets the logged calls (sequence numbers keep increasing).

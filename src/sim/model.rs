@@ -265,11 +265,22 @@ where
     T::deserialize(de).map(Some)
 }
 
-/// Parses a humantime duration with an error that names the bad text.
+/// The longest duration the simulator accepts anywhere (10 years): longer ones are typos, and
+/// deadlines computed from them would overflow the clocks.
+pub(crate) const MAX_DURATION: Duration = Duration::from_secs(3_650 * 86_400);
+
+/// Parses a humantime duration of at most [`MAX_DURATION`], with an error that names the bad
+/// text.
 pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text).map_err(|e| {
+    let d = humantime::parse_duration(text).map_err(|e| {
         format!("invalid duration `{text}` ({e}); expected e.g. \"5s\", \"3m\", \"20d\"")
-    })
+    })?;
+    if d > MAX_DURATION {
+        return Err(format!(
+            "invalid duration `{text}`: at most \"3650d\" (10 years) is allowed"
+        ));
+    }
+    Ok(d)
 }
 
 /// Durations as humantime strings (`"5s"`).
@@ -333,6 +344,15 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("soon"), "{err}");
+    }
+
+    #[test]
+    fn durations_are_at_most_ten_years() {
+        assert_eq!(parse_duration("3650d"), Ok(MAX_DURATION));
+        let err = parse_duration("3651d").unwrap_err();
+        assert!(err.contains("at most \"3650d\""), "{err}");
+        let err = serde_json::from_str::<DevicePatch>(r#"{"slow":"100000000d"}"#).unwrap_err();
+        assert!(err.to_string().contains("at most"), "{err}");
     }
 
     #[test]

@@ -230,6 +230,14 @@ fn validate(raw: RawScenario) -> Result<Scenario, String> {
         long_poll: raw.long_poll.unwrap_or(defaults.long_poll),
         recycle_after: raw.recycle_after.unwrap_or(defaults.recycle_after),
     };
+    for (key, value) in [
+        ("confirm_window", timing.confirm_window),
+        ("long_poll", timing.long_poll),
+    ] {
+        if value.is_zero() {
+            return Err(format!("key `{key}` must be greater than 0"));
+        }
+    }
     check_credentials(&raw.credentials)?;
     let mut devices = Vec::with_capacity(raw.device.len());
     let mut seen = HashSet::new();

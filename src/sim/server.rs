@@ -5,7 +5,9 @@
 //! connection is served by hyper directly through a service that turns the [`reply::abort`]
 //! marker into a service error: hyper then closes the socket without writing a response.
 //! Shutdown is graceful: stop accepting, let idle keep-alive connections close, end held
-//! calls (timeouts, long polls, blocking second logins) by dropping their connection.
+//! calls (timeouts, long polls, blocking second logins) by dropping their connection, and
+//! drop any connection still open 2 s later (a client stuck mid-request), so the server task
+//! always finishes.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -23,6 +25,9 @@ use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
 use super::{App, SimError, Simulator, control, events, gewe, reply, shrise, wechatpro, wkteam};
+
+/// How long a connection may take to finish once shutdown starts; then it is dropped.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 /// The service error that makes hyper drop a connection unanswered.
 #[derive(Debug)]
@@ -48,7 +53,7 @@ fn router(app: App) -> Router {
 
 impl Simulator {
     /// Binds, returns the bound address; serves until `shutdown` is cancelled. The join handle
-    /// finishes once every connection has closed. The scenario's timed events start with the
+    /// finishes once every connection has closed, at most about 2 s after cancellation. The scenario's timed events start with the
     /// first `bind` (their times count from here).
     pub async fn bind(
         self,
@@ -127,7 +132,15 @@ async fn connection(stream: TcpStream, routes: Router, shutdown: CancellationTok
         result = conn.as_mut() => result,
         () = shutdown.cancelled() => {
             conn.as_mut().graceful_shutdown();
-            conn.as_mut().await
+            // A client stuck half-way through its request headers or body would hold a
+            // graceful shutdown forever: after the grace, drop the connection.
+            match tokio::time::timeout(SHUTDOWN_GRACE, conn.as_mut()).await {
+                Ok(result) => result,
+                Err(_) => {
+                    tracing::debug!("sim.connection_dropped_at_shutdown");
+                    return;
+                }
+            }
         }
     };
     if let Err(e) = result {

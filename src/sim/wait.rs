@@ -25,7 +25,7 @@ pub(crate) async fn long_poll(
     limit: Duration,
     mut check: impl FnMut() -> Option<Value>,
 ) -> Waited<Value> {
-    let deadline = tokio::time::Instant::now() + limit;
+    let deadline = deadline_after(limit);
     loop {
         let notified = app.sim.logins.notified();
         tokio::pin!(notified);
@@ -42,10 +42,37 @@ pub(crate) async fn long_poll(
     }
 }
 
-/// Sleeps for `duration` unless the server shuts down first (then `false`).
+/// The instant `limit` from now; a limit too far out to represent never comes, which a
+/// deadline ~30 years ahead stands in for (`Instant + Duration` would panic on overflow).
+fn deadline_after(limit: Duration) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    now.checked_add(limit)
+        .or_else(|| now.checked_add(FAR_FUTURE))
+        .unwrap_or(now)
+}
+
+/// What stands in for "never" (tokio's own sleep uses the same horizon).
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+
+/// Sleeps for `duration` unless the server shuts down first (then `false`). Huge durations
+/// are safe: tokio caps them itself.
 pub(crate) async fn sleep(app: &App, duration: Duration) -> bool {
     tokio::select! {
         () = tokio::time::sleep(duration) => true,
         () = app.cancel.cancelled() => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn huge_limits_do_not_overflow() {
+        let now = tokio::time::Instant::now();
+        let far = deadline_after(Duration::MAX);
+        assert!(far > now + Duration::from_secs(86_400 * 365 * 10));
+        let near = deadline_after(Duration::from_secs(1));
+        assert!(near > now && near <= tokio::time::Instant::now() + Duration::from_secs(1));
     }
 }

@@ -24,9 +24,20 @@ use super::wait::{self, Waited};
 use super::{App, Shared, reply};
 use crate::vendor::VendorKind;
 
-/// The wechatpro endpoints the simulator serves.
+/// The wechatpro endpoints the simulator serves: those about one device, and the one about
+/// the whole fleet. Kept apart so the per-device rules (which run with the device's shelf
+/// locked) cannot be handed a fleet call (which locks the shelf itself).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Op {
+    /// An endpoint that names one device by `deviceId`.
+    Device(DeviceOp),
+    /// `GET /open/queryLoginDevice`: every online device.
+    QueryLoginDevice,
+}
+
+/// The wechatpro endpoints that name one device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DeviceOp {
     IsOnline,
     LoginAgain,
     OfflineReason,
@@ -34,34 +45,40 @@ pub(crate) enum Op {
     ResetDevice,
     GetLoginQrCode,
     CheckLogin,
-    QueryLoginDevice,
+}
+
+impl From<DeviceOp> for Op {
+    fn from(op: DeviceOp) -> Op {
+        Op::Device(op)
+    }
 }
 
 impl Op {
     fn endpoint(self) -> &'static str {
         match self {
-            Op::IsOnline => "/open/isOnline",
-            Op::LoginAgain => "/open/loginAgain",
-            Op::OfflineReason => "/open/offlineReason",
-            Op::Workstation => "/open/workstation/{deviceId}",
-            Op::ResetDevice => "/open/workstation/resetDevice",
-            Op::GetLoginQrCode => "/open/getLoginQrCode",
-            Op::CheckLogin => "/open/checkLogin",
+            Op::Device(DeviceOp::IsOnline) => "/open/isOnline",
+            Op::Device(DeviceOp::LoginAgain) => "/open/loginAgain",
+            Op::Device(DeviceOp::OfflineReason) => "/open/offlineReason",
+            Op::Device(DeviceOp::Workstation) => "/open/workstation/{deviceId}",
+            Op::Device(DeviceOp::ResetDevice) => "/open/workstation/resetDevice",
+            Op::Device(DeviceOp::GetLoginQrCode) => "/open/getLoginQrCode",
+            Op::Device(DeviceOp::CheckLogin) => "/open/checkLogin",
             Op::QueryLoginDevice => "/open/queryLoginDevice",
         }
     }
+}
 
-    /// The slot of the 1 s spacing clock; `None` for calls that name no device.
-    fn spacing_slot(self) -> Option<usize> {
+impl DeviceOp {
+    /// The slot of the endpoint's 1 s spacing clock (every device endpoint has one).
+    fn spacing_slot(self) -> usize {
         match self {
-            Op::IsOnline => Some(0),
-            Op::LoginAgain => Some(1),
-            Op::OfflineReason => Some(2),
-            Op::Workstation => Some(3),
-            Op::ResetDevice => Some(4),
-            Op::GetLoginQrCode => Some(5),
-            Op::CheckLogin => Some(6),
-            Op::QueryLoginDevice => None,
+            DeviceOp::IsOnline => 0,
+            DeviceOp::LoginAgain => 1,
+            DeviceOp::OfflineReason => 2,
+            DeviceOp::Workstation => 3,
+            DeviceOp::ResetDevice => 4,
+            DeviceOp::GetLoginQrCode => 5,
+            DeviceOp::CheckLogin => 6,
         }
     }
 }
@@ -81,13 +98,14 @@ pub(crate) enum Decision {
 pub(crate) fn routes() -> Router<App> {
     let mut router = Router::new();
     for op in [
-        Op::IsOnline,
-        Op::LoginAgain,
-        Op::OfflineReason,
-        Op::ResetDevice,
-        Op::GetLoginQrCode,
-        Op::CheckLogin,
+        DeviceOp::IsOnline,
+        DeviceOp::LoginAgain,
+        DeviceOp::OfflineReason,
+        DeviceOp::ResetDevice,
+        DeviceOp::GetLoginQrCode,
+        DeviceOp::CheckLogin,
     ] {
+        let op = Op::Device(op);
         router = router.route(
             op.endpoint(),
             post(
@@ -107,7 +125,8 @@ pub(crate) fn routes() -> Router<App> {
                  m: Method,
                  u: Uri,
                  h: HeaderMap| {
-                    handle(app, Op::Workstation, m, u, h, Some(Form::with_device(id)))
+                    let op = Op::Device(DeviceOp::Workstation);
+                    handle(app, op, m, u, h, Some(Form::with_device(id)))
                 },
             ),
         )
@@ -144,14 +163,23 @@ async fn answer(app: &App, op: Op, auth: Option<&[u8]>, form: Option<&Form>) -> 
     match decide(&app.sim, op, auth, form, Timestamp::now()) {
         Decision::Now(value) => reply::json(&value),
         Decision::LoginAgain { id, until: at } => {
-            if !wait::sleep(app, until(Timestamp::now(), at)).await {
-                return reply::abort();
+            // Like the real gateway, answer as soon as the account is back, however it came
+            // back (the prompt confirmed, or a person logged in another way meanwhile).
+            let check = || online_account(&app.sim, &id, Timestamp::now());
+            let limit = until(Timestamp::now(), at);
+            match wait::long_poll(app, limit, check).await {
+                Waited::Done(value) => reply::json(&value),
+                Waited::TimedOut => {
+                    let value = login_again_outcome(&app.sim, &id, Timestamp::now().max(at));
+                    if value["code"] == "1000" {
+                        // The prompt's confirmation brought the device online just now: wake
+                        // whoever else waits on it.
+                        app.sim.logins.notify_waiters();
+                    }
+                    reply::json(&value)
+                }
+                Waited::Cancelled => reply::abort(),
             }
-            reply::json(&login_again_outcome(
-                &app.sim,
-                &id,
-                Timestamp::now().max(at),
-            ))
         }
         Decision::LongPoll { id } => {
             let check = || qr_outcome(&app.sim, &id, Timestamp::now());
@@ -176,7 +204,7 @@ fn success(message: &str, data: Value) -> Value {
 /// when the body was not form-encoded.
 pub(crate) fn decide(
     sim: &Shared,
-    op: Op,
+    op: impl Into<Op>,
     auth: Option<&[u8]>,
     form: Option<&Form>,
     now: Timestamp,
@@ -185,9 +213,10 @@ pub(crate) fn decide(
     if auth != Some(expected.as_bytes()) {
         return Decision::Now(fail("Authorization 认证失败"));
     }
-    if op == Op::QueryLoginDevice {
-        return Decision::Now(query_login_device(sim, now));
-    }
+    let op = match op.into() {
+        Op::QueryLoginDevice => return Decision::Now(query_login_device(sim, now)),
+        Op::Device(op) => op,
+    };
     let Some(id) = form.and_then(|f| f.get("deviceId")) else {
         return Decision::Now(fail("参数错误：deviceId不能为空"));
     };
@@ -195,48 +224,50 @@ pub(crate) fn decide(
     let Some(device) = shelf.get(id, now) else {
         return Decision::Now(fail("设备不存在"));
     };
-    if let Some(slot) = op.spacing_slot()
-        && !device.spaced(slot, now)
-    {
+    if !device.spaced(op.spacing_slot(), now) {
         return Decision::Now(fail("请求过于频繁，请稍后再试"));
     }
     on_device(sim, op, device, now)
 }
 
-/// The rules once the call is authorised, well-formed, spaced and names a known device.
-fn on_device(sim: &Shared, op: Op, device: &mut Device, now: Timestamp) -> Decision {
+/// The rules once the call is authorised, well-formed, spaced and names a known device (whose
+/// shelf the caller holds locked).
+fn on_device(sim: &Shared, op: DeviceOp, device: &mut Device, now: Timestamp) -> Decision {
     let rules = sim.store.rules;
     let value = match op {
-        Op::IsOnline if device.online => json!({"message": "在线", "code": "1000", "data": null}),
-        Op::IsOnline => fail("已离线"),
-        Op::LoginAgain if device.online => fail("微信已在线"),
-        Op::LoginAgain if device.refuses_second_login(now, rules) => {
+        DeviceOp::IsOnline if device.online => {
+            json!({"message": "在线", "code": "1000", "data": null})
+        }
+        DeviceOp::IsOnline => fail("已离线"),
+        DeviceOp::LoginAgain if device.online => fail("微信已在线"),
+        DeviceOp::LoginAgain if device.refuses_second_login(now, rules) => {
             fail("二次登录失败，请使用扫码登录")
         }
-        Op::LoginAgain => {
+        DeviceOp::LoginAgain => {
             let prompt = device.show_prompt(now, rules);
             let until = prompt.confirm_at.unwrap_or(prompt.expires_at);
             let id = device.id.to_string();
             return Decision::LoginAgain { id, until };
         }
-        Op::OfflineReason => success("成功", json!({"reason": device.behaviour.offline_reason})),
-        Op::Workstation => success("成功", workstation(sim, device)),
-        Op::ResetDevice => {
+        DeviceOp::OfflineReason => {
+            success("成功", json!({"reason": device.behaviour.offline_reason}))
+        }
+        DeviceOp::Workstation => success("成功", workstation(sim, device)),
+        DeviceOp::ResetDevice => {
             device.online = false;
             device.reset_at = Some(now);
             device.prompt = None;
             device.qr = None;
             success("成功", Value::Null)
         }
-        Op::GetLoginQrCode if device.online => fail("微信已在线"),
-        Op::GetLoginQrCode => issue_qr(sim, device, now),
-        Op::CheckLogin if device.qr.is_none() => fail("请先获取登录二维码"),
-        Op::CheckLogin => {
+        DeviceOp::GetLoginQrCode if device.online => fail("微信已在线"),
+        DeviceOp::GetLoginQrCode => issue_qr(sim, device, now),
+        DeviceOp::CheckLogin if device.qr.is_none() => fail("请先获取登录二维码"),
+        DeviceOp::CheckLogin => {
             return Decision::LongPoll {
                 id: device.id.to_string(),
             };
         }
-        Op::QueryLoginDevice => query_login_device(sim, now),
     };
     Decision::Now(value)
 }
@@ -254,6 +285,17 @@ fn issue_qr(sim: &Shared, device: &mut Device, now: Timestamp) -> Value {
         completed_at: None,
     });
     success("成功", data)
+}
+
+/// During a `loginAgain` wait: the success answer once the device is online (`None` while it
+/// is not).
+fn online_account(sim: &Shared, id: &str, now: Timestamp) -> Option<Value> {
+    let mut shelf = sim.store.lock(VendorKind::Wechatpro);
+    match shelf.get(id, now) {
+        None => Some(fail("设备不存在")),
+        Some(device) if device.online => Some(success("成功", account(sim, device))),
+        Some(_) => None,
+    }
 }
 
 /// After a `loginAgain` wait: success if the device is online by now, else the timeout.

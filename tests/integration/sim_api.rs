@@ -6,6 +6,7 @@ mod control;
 mod faults;
 mod gewe;
 mod shrise;
+mod shutdown;
 mod wechatpro;
 mod wkteam;
 

@@ -84,9 +84,7 @@ impl TestSim {
     /// The logged calls to one vendor endpoint (without prefix, e.g. `/login/checkOnline`,
     /// `/open/isOnline`, `/isOnline`, `/wx/pc/check-login-status/{deviceNumber}`).
     pub fn calls_to(&self, endpoint: &str) -> Vec<CallRecord> {
-        let mut calls = self.sim.calls(0);
-        calls.retain(|c| c.endpoint == endpoint);
-        calls
+        self.sim.calls_to(endpoint)
     }
 
     /// Stops the simulator and waits until every connection has closed (held calls are

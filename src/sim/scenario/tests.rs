@@ -104,6 +104,39 @@ fn bad_values_name_the_problem() {
 }
 
 #[test]
+fn durations_are_bounded() {
+    for key in ["confirm_window", "long_poll"] {
+        let err = error_of(&format!("{key} = \"0s\"\n"));
+        assert!(
+            err.contains(&format!("key `{key}` must be greater than 0")),
+            "{err}"
+        );
+    }
+    let too_long = [
+        "confirm_window = \"3651d\"\n",
+        "long_poll = \"3651d\"\n",
+        "recycle_after = \"100000000d\"\n",
+        "[credentials]\nshrise_access_ttl = \"3651d\"\n",
+        "[credentials]\nshrise_refresh_ttl = \"3651d\"\n",
+        "[[device]]\nvendor = \"gewe\"\nid = \"a\"\nslow = \"3651d\"\n",
+        "[[device]]\nvendor = \"gewe\"\nid = \"a\"\nconfirm_after = \"3651d\"\n",
+        "[[device_range]]\nvendor = \"gewe\"\nprefix = \"a\"\ncount = 1\nslow = \"3651d\"\n",
+        "[[vendor_fault]]\nvendor = \"gewe\"\nfault = \"slow\"\nslow = \"3651d\"\n",
+        "[[device]]\nvendor = \"gewe\"\nid = \"a\"\n\
+         [[event]]\nat = \"3651d\"\nvendor = \"gewe\"\nid = \"a\"\naction = \"login\"\n",
+    ];
+    for text in too_long {
+        let err = error_of(text);
+        assert!(
+            err.contains("at most \"3650d\" (10 years)"),
+            "{text}: {err}"
+        );
+    }
+    let max = "confirm_window = \"3650d\"\nlong_poll = \"3650d\"\nrecycle_after = \"3650d\"\n";
+    assert!(Scenario::from_toml(max).is_ok());
+}
+
+#[test]
 fn cross_checks_name_table_and_key() {
     let dup =
         "[[device]]\nvendor = \"gewe\"\nid = \"a\"\n[[device]]\nvendor = \"gewe\"\nid = \"a\"\n";

@@ -227,3 +227,54 @@ async fn check_login_long_poll_completes_when_a_person_scans() {
     );
     assert!(done["data"]["wcId"].is_string());
 }
+
+/// A blocking `loginAgain` answers success as soon as the device is online, however it got
+/// there, instead of holding until the prompt would have been confirmed.
+#[tokio::test]
+async fn login_again_answers_once_the_device_comes_online_another_way() {
+    let sim = start_sim(
+        r#"
+confirm_window = "60s"
+[[device]]
+vendor = "wechatpro"
+id = "by-login"
+online = false
+confirm_after = "50s"
+[[device]]
+vendor = "wechatpro"
+id = "by-patch"
+online = false
+confirm_after = "50s"
+"#,
+    )
+    .await;
+    for id in ["by-login", "by-patch"] {
+        let request = form(&sim, "/open/loginAgain", id);
+        let drive = async {
+            let prompted = || async {
+                let view = sim.sim.device(VendorKind::Wechatpro, id).unwrap();
+                view.pending_confirm_at.is_some()
+            };
+            crate::support::eventually("the prompt shows", Duration::from_secs(10), prompted).await;
+            if id == "by-login" {
+                sim.sim.login(VendorKind::Wechatpro, id).unwrap();
+            } else {
+                let r = client()
+                    .patch(sim.url(&format!("/_sim/devices/wechatpro/{id}")))
+                    .json(&json!({"online": true}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(ok_json(r).await["online"], true);
+            }
+        };
+        // The client gives up after 20 s: far less than the 50 s the confirmation would take.
+        let (answer, ()) = tokio::join!(request, drive);
+        assert_eq!(
+            (answer["message"].clone(), answer["code"].clone()),
+            (json!("成功"), json!("1000")),
+            "{id}: {answer}"
+        );
+        assert_eq!(answer["data"]["wcId"], format!("wxid_{id}"));
+    }
+}

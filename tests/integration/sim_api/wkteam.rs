@@ -119,12 +119,18 @@ async fn second_login_failures_plain_and_nested() {
         json!({"message": "成功", "code": "1000", "data": {"code": "1001", "message": "二次登录失败，请重新扫码登录"}})
     );
     let patch = json!({"second_login": "refuse"});
-    client()
+    let r = client()
         .patch(sim.url("/_sim/devices/wkteam/wxid_nested"))
         .json(&patch)
         .send()
         .await
         .unwrap();
+    let view = ok_json(r).await;
+    assert_eq!(
+        (view["id"].clone(), view["second_login"].clone()),
+        (json!("wxid_nested"), json!("refuse")),
+        "{view}"
+    );
     let plain = wk(&sim, "/secondLogin", json!({"wcId": "wxid_nested"})).await;
     assert_eq!(
         plain,
