@@ -73,7 +73,6 @@ fn run_sim(args: SimArgs, scenario: Scenario) -> anyhow::Result<()> {
         writeln!(stdout, "{addr}").context("cannot write to stdout")?;
         stdout.flush().context("cannot write to stdout")?;
         drop(stdout);
-        tracing::info!(%addr, "simulator listening; SIGTERM or Ctrl-C stops it");
         served.await.context("simulator task failed")?;
         Ok(())
     })

@@ -34,8 +34,8 @@ fn apply(sim: &Shared, event: Event) {
         ),
     };
     if applied {
-        tracing::info!(%vendor, device = id, what, "sim.event");
+        tracing::info!(event = "sim.event", %vendor, device = id, what, "scenario event applied");
     } else {
-        tracing::warn!(%vendor, device = id, what, "sim.event for a device that does not exist");
+        tracing::warn!(event = "sim.event", %vendor, device = id, what, "scenario event for a device that does not exist");
     }
 }

@@ -30,7 +30,7 @@ pub(crate) fn json_status(status: StatusCode, value: &impl Serialize) -> Respons
     match serde_json::to_vec(value) {
         Ok(body) => bytes(status, JSON, Bytes::from(body)),
         Err(e) => {
-            tracing::error!(error = %e, "cannot serialize a simulator answer");
+            tracing::error!(event = "sim.reply_failed", error = %e, "cannot serialize a simulator answer");
             internal_error()
         }
     }

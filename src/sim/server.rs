@@ -72,7 +72,7 @@ impl Simulator {
             cancel: shutdown.clone(),
         };
         let routes = router(app);
-        tracing::info!(addr = %local, "sim.listening");
+        tracing::info!(event = "sim.listening", addr = %local, "simulator listening");
         let handle = tokio::spawn(accept(listener, routes, shutdown, tracker));
         Ok((local, handle))
     }
@@ -93,7 +93,7 @@ async fn accept(
                 }
                 Err(e) => {
                     // Out of file descriptors and the like: back off instead of spinning.
-                    tracing::warn!(error = %e, "sim.accept_failed");
+                    tracing::warn!(event = "sim.accept_failed", error = %e, "cannot accept a connection");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             },
@@ -102,13 +102,13 @@ async fn accept(
     drop(listener);
     tracker.close();
     tracker.wait().await;
-    tracing::info!("sim.stopped");
+    tracing::info!(event = "sim.stopped", "simulator stopped");
 }
 
 async fn connection(stream: TcpStream, routes: Router, shutdown: CancellationToken) {
     // Latency matters more than packet count for small JSON answers.
     if let Err(e) = stream.set_nodelay(true) {
-        tracing::debug!(error = %e, "sim.nodelay_failed");
+        tracing::debug!(event = "sim.nodelay_failed", error = %e, "cannot set TCP_NODELAY");
     }
     let service = hyper::service::service_fn(move |request: Request<Incoming>| {
         let routes = routes.clone();
@@ -137,13 +137,13 @@ async fn connection(stream: TcpStream, routes: Router, shutdown: CancellationTok
             match tokio::time::timeout(SHUTDOWN_GRACE, conn.as_mut()).await {
                 Ok(result) => result,
                 Err(_) => {
-                    tracing::debug!("sim.connection_dropped_at_shutdown");
+                    tracing::debug!(event = "sim.connection_dropped", "connection dropped at shutdown");
                     return;
                 }
             }
         }
     };
     if let Err(e) = result {
-        tracing::debug!(error = %e, "sim.connection_ended");
+        tracing::debug!(event = "sim.connection_ended", error = %e, "connection ended with an error");
     }
 }

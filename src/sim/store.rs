@@ -133,7 +133,7 @@ impl Store {
         if let Some(holder) = w_id.as_deref().and_then(|w| shelf.by_w_id(w))
             && *holder != *spec.id
         {
-            tracing::warn!(w_id = ?w_id, holder = %holder, "wId moved to a replaced device");
+            tracing::warn!(event = "sim.w_id_moved", w_id = ?w_id, holder = %holder, "wId moved to a replaced device");
             shelf.set_w_id(&holder, Arc::from(self.ids.uuid()));
         }
         shelf.insert(Device::new(spec, w_id, start));
