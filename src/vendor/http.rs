@@ -105,8 +105,8 @@ impl Http {
     /// Sends one request while holding an in-flight permit and returns the JSON body.
     ///
     /// `endpoint` names the call in error messages (the vendor path, never a URL with a query
-    /// and never a header). HTTP 401/403 is [`VendorError::CredentialsRejected`], any other
-    /// non-2xx is [`VendorError::HttpStatus`], a body that is not JSON is
+    /// and never a header). HTTP 401/403 is [`VendorError::CredentialsRejected`], 429 is
+    /// [`VendorError::RateLimited`], any other non-2xx is [`VendorError::HttpStatus`], a body that is not JSON is
     /// [`VendorError::Malformed`].
     pub(crate) async fn send(
         &self,
@@ -126,6 +126,11 @@ impl Http {
             return Err(VendorError::CredentialsRejected(format!(
                 "{endpoint}: http status {}",
                 status.as_u16()
+            )));
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            return Err(VendorError::RateLimited(format!(
+                "{endpoint}: http status 429"
             )));
         }
         if !status.is_success() {

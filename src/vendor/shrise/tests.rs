@@ -134,5 +134,5 @@ fn refresh_refusals_are_credentials_but_transport_is_not() {
     );
     assert_eq!(refresh_failure(VendorError::Timeout), VendorError::Timeout);
     let transport = refresh_failure(VendorError::HttpStatus(502));
-    assert!(transport.is_transport());
+    assert!(transport.is_provider_fault());
 }

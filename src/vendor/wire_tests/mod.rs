@@ -4,6 +4,7 @@
 //! client and against the simulator in the integration tests.
 
 mod gewe;
+mod http;
 mod shrise;
 mod wechatpro;
 mod wkteam;
