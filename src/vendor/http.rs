@@ -40,19 +40,11 @@ impl Http {
             return Err(invalid("timeout must be longer than zero".into()));
         }
         let base_text = settings.base_url.trim_end_matches('/').to_owned();
-        let base = Url::parse(&base_text)
-            .map_err(|e| invalid(format!("base_url {base_text:?} is not a valid URL: {e}")))?;
-        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
-            return Err(invalid(format!(
-                "base_url {base_text:?} must be an http(s) URL"
-            )));
-        }
-        if base.query().is_some() || base.fragment().is_some() {
-            return Err(invalid(format!(
-                "base_url {base_text:?} must not carry a query or fragment"
-            )));
-        }
+        let base = parse_base(&base_text).map_err(invalid)?;
         let client = reqwest::Client::builder()
+            // A redirect would carry the credential headers and body to wherever it points;
+            // no vendor redirects on purpose, so a 3xx is an answer like any other status.
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(settings.timeout.min(MAX_CONNECT_TIMEOUT))
             .timeout(settings.timeout)
             .default_headers(headers)
@@ -149,6 +141,26 @@ impl Http {
     }
 }
 
+/// The base URL, checked: http(s), a base, no user:password@ (it would show in `Debug`), no
+/// query or fragment. The problem text never quotes a URL that carries userinfo.
+fn parse_base(base_text: &str) -> Result<Url, String> {
+    let base = Url::parse(base_text).map_err(|e| format!("base_url is not a valid URL: {e}"))?;
+    if !base.username().is_empty() || base.password().is_some() {
+        return Err(
+            "base_url must not carry user:password@ (credentials belong in the auth keys)".into(),
+        );
+    }
+    if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
+        return Err(format!("base_url {base_text:?} must be an http(s) URL"));
+    }
+    if base.query().is_some() || base.fragment().is_some() {
+        return Err(format!(
+            "base_url {base_text:?} must not carry a query or fragment"
+        ));
+    }
+    Ok(base)
+}
+
 /// A [`BuildError::InvalidSettings`] for `settings`' provider.
 pub(crate) fn invalid_settings(
     settings: &ClientSettings,
@@ -235,6 +247,23 @@ mod tests {
                 matches!(err, Some(BuildError::InvalidSettings { .. })),
                 "{bad}: {err:?}"
             );
+        }
+    }
+
+    #[test]
+    fn base_url_with_userinfo_is_rejected_without_quoting_it() {
+        for bad in [
+            "http://user:pa55word@h:1/x",
+            "http://user@h:1/x",
+            "http://:pa55word@h/",
+        ] {
+            let err = Http::new(&settings(bad, 1), HeaderMap::new()).err();
+            let shown = format!("{err:?}");
+            assert!(
+                matches!(err, Some(BuildError::InvalidSettings { .. })),
+                "{bad}: {shown}"
+            );
+            assert!(!shown.contains("pa55word"), "{shown}");
         }
     }
 

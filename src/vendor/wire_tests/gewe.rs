@@ -7,7 +7,7 @@ use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use super::{json_answer, settings, truncated_answer};
+use super::{json_answer, received, settings, truncated_answer};
 use crate::vendor::gewe::GeweClient;
 use crate::vendor::{Auth, DeviceRef, Probe, ReconnectOutcome, SecondLogin, Vendor, VendorError};
 
@@ -84,7 +84,7 @@ async fn dialog_login_without_region_sends_nothing() {
         login,
         Err(VendorError::Unsupported("gewe dialogLogin needs region_id"))
     );
-    let received = server.received_requests().await.unwrap_or_default();
+    let received = received(&server).await;
     assert!(received.is_empty(), "{} requests sent", received.len());
 }
 

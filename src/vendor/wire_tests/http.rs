@@ -5,7 +5,7 @@ use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use super::settings;
+use super::{received, settings};
 use crate::vendor::gewe::GeweClient;
 use crate::vendor::{Auth, DeviceRef, Probe, Vendor, VendorError};
 
@@ -52,4 +52,33 @@ async fn http_404_is_a_provider_fault() {
         }
         other => panic!("expected http status 404, got {other:?}"),
     }
+}
+
+/// A probe answered with `status` and a `Location` pointing at a second server: the client
+/// must not follow it (the second server would receive the credential header and body).
+async fn redirect_is_not_followed(status: u16) {
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ret": 200, "data": true})))
+        .mount(&elsewhere)
+        .await;
+    let location = format!("{}/login/checkOnline", elsewhere.uri());
+    let answer = ResponseTemplate::new(status).insert_header("Location", location.as_str());
+    let probe = probe_answered_with(answer).await;
+    assert!(
+        matches!(&probe, Probe::Unknown(VendorError::HttpStatus(s)) if *s == status),
+        "{probe:?}"
+    );
+    let reached = received(&elsewhere).await;
+    assert!(reached.is_empty(), "the redirect was followed: {reached:?}");
+}
+
+#[tokio::test]
+async fn redirect_302_is_an_http_status_and_not_followed() {
+    redirect_is_not_followed(302).await;
+}
+
+#[tokio::test]
+async fn redirect_307_is_an_http_status_and_not_followed() {
+    redirect_is_not_followed(307).await;
 }

@@ -12,7 +12,7 @@ mod wkteam;
 use std::time::Duration;
 
 use serde_json::Value;
-use wiremock::{MockServer, ResponseTemplate};
+use wiremock::{MockServer, Request, ResponseTemplate};
 
 use super::{Auth, ClientSettings};
 
@@ -35,4 +35,13 @@ fn json_answer(body: Value) -> ResponseTemplate {
 /// HTTP 200 claiming JSON but carrying a truncated body.
 fn truncated_answer() -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_raw(r#"{"ret":200,"msg":"#, "application/json")
+}
+
+/// Every request `server` received; panics when request recording is off (a `None` would make
+/// "nothing was sent" assertions pass vacuously).
+async fn received(server: &MockServer) -> Vec<Request> {
+    match server.received_requests().await {
+        Some(requests) => requests,
+        None => panic!("the mock server does not record requests"),
+    }
 }

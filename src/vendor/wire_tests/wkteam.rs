@@ -7,7 +7,7 @@ use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer};
 
-use super::{json_answer, settings};
+use super::{json_answer, received, settings};
 use crate::vendor::wkteam::WkteamClient;
 use crate::vendor::{Auth, DeviceRef, Probe, Vendor, VendorError};
 
@@ -119,7 +119,7 @@ async fn probe_without_wid_sends_nothing() {
         ),
         "{probe:?}"
     );
-    let received = server.received_requests().await.unwrap_or_default();
+    let received = received(&server).await;
     assert!(received.is_empty());
     let shown = format!("{:?}", client(&server, None));
     assert!(!shown.contains(AUTHORIZATION), "{shown}");
