@@ -13,7 +13,7 @@ use jiff::Timestamp;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
-use super::envelope::{code_text, malformed, object, redact, redact_text, text_field};
+use super::envelope::{code_text, malformed_shape, object, redact, redact_text, text_field};
 use super::http::{Http, credential_header, invalid_settings};
 use super::{
     Auth, BuildError, ClientSettings, DeviceRef, OfflineReason, Probe, ReconnectOutcome,
@@ -70,7 +70,8 @@ impl GeweClient {
     async fn call(&self, endpoint: &'static str, body: Value) -> Result<Reply, VendorError> {
         let http = &self.inner.http;
         let token = self.inner.token.expose_secret();
-        let answer = http.send(endpoint, http.post(endpoint).json(&body)).await;
+        let request = http.post(endpoint).json(&body);
+        let answer = http.send(endpoint, request, &[token]).await;
         answer
             .and_then(|body| parse_reply(endpoint, &body, token))
             .map_err(|e| redact(e, &[token]))
@@ -139,18 +140,15 @@ impl Vendor for GeweClient {
 fn parse_reply(endpoint: &str, body: &Value, token: &str) -> Result<Reply, VendorError> {
     let fields = object(body, endpoint)?;
     let Some(ret) = fields.get("ret").and_then(code_text) else {
-        return Err(malformed(
-            &format!("{endpoint}: no ret code"),
-            &body.to_string(),
-        ));
+        return Err(malformed_shape(&format!("{endpoint}: no ret code"), body));
     };
     if fields
         .get("msg")
         .is_some_and(|m| !m.is_string() && !m.is_null())
     {
-        return Err(malformed(
+        return Err(malformed_shape(
             &format!("{endpoint}: msg is not a string"),
-            &body.to_string(),
+            body,
         ));
     }
     let mut data = fields.get("data").cloned().unwrap_or(Value::Null);
@@ -221,9 +219,9 @@ fn read_probe(reply: Reply) -> Probe {
             message: None,
             last_login: None,
         },
-        Ok(other) => Probe::Unknown(malformed(
+        Ok(other) => Probe::Unknown(malformed_shape(
             &format!("{CHECK_ONLINE}: data is not a bool"),
-            &other.to_string(),
+            &other,
         )),
         Err(error) => Probe::Unknown(error),
     }

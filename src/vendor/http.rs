@@ -13,7 +13,7 @@ use reqwest::{RequestBuilder, StatusCode, Url};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
-use super::envelope::malformed;
+use super::body::read_json;
 use super::{BuildError, ClientSettings, VendorError};
 
 /// Connect attempts never wait longer than this, whatever the request timeout.
@@ -98,12 +98,14 @@ impl Http {
     ///
     /// `endpoint` names the call in error messages (the vendor path, never a URL with a query
     /// and never a header). HTTP 401/403 is [`VendorError::CredentialsRejected`], 429 is
-    /// [`VendorError::RateLimited`], any other non-2xx is [`VendorError::HttpStatus`], a body that is not JSON is
-    /// [`VendorError::Malformed`].
+    /// [`VendorError::RateLimited`], any other non-2xx is [`VendorError::HttpStatus`], a body
+    /// over 1 MiB or not JSON is [`VendorError::Malformed`] (its excerpt scrubbed of
+    /// `secrets`).
     pub(crate) async fn send(
         &self,
         endpoint: &str,
         request: RequestBuilder,
+        secrets: &[&str],
     ) -> Result<Value, VendorError> {
         let _permit =
             self.permits.acquire().await.map_err(|_| {
@@ -113,31 +115,27 @@ impl Http {
             .send()
             .await
             .map_err(|e| transport_error(endpoint, e))?;
-        let status = response.status();
-        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-            return Err(VendorError::CredentialsRejected(format!(
-                "{endpoint}: http status {}",
-                status.as_u16()
-            )));
-        }
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            return Err(VendorError::RateLimited(format!(
-                "{endpoint}: http status 429"
-            )));
-        }
-        if !status.is_success() {
-            return Err(VendorError::HttpStatus(status.as_u16()));
-        }
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| transport_error(endpoint, e))?;
-        serde_json::from_slice(&body).map_err(|_| {
-            malformed(
-                &format!("{endpoint}: body is not JSON"),
-                &String::from_utf8_lossy(&body),
-            )
+        check_status(endpoint, response.status())?;
+        read_json(endpoint, response, secrets, |e| {
+            transport_error(endpoint, e)
         })
+        .await
+    }
+}
+
+/// Statuses no vendor uses for answers: 401/403 rejected credentials, 429 slow down, any other
+/// non-2xx (redirects included) an HTTP status error.
+fn check_status(endpoint: &str, status: StatusCode) -> Result<(), VendorError> {
+    let code = status.as_u16();
+    match code {
+        401 | 403 => Err(VendorError::CredentialsRejected(format!(
+            "{endpoint}: http status {code}"
+        ))),
+        429 => Err(VendorError::RateLimited(format!(
+            "{endpoint}: http status 429"
+        ))),
+        _ if status.is_success() => Ok(()),
+        _ => Err(VendorError::HttpStatus(code)),
     }
 }
 
@@ -292,7 +290,7 @@ mod tests {
         let Ok(http) = http else {
             panic!("build failed");
         };
-        let err = http.send("/probe", http.post("/probe")).await;
+        let err = http.send("/probe", http.post("/probe"), &[]).await;
         match err {
             Err(VendorError::Transport(text)) => {
                 assert!(text.starts_with("/probe: "), "{text}");

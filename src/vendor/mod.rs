@@ -9,6 +9,7 @@
 //! The vendor reference is `../shared/vendor-docs/README.md`; every quirk it lists is handled in
 //! the vendor's own file and covered by a test.
 
+mod body;
 mod envelope;
 mod error;
 pub mod gewe;

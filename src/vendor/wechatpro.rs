@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
-use super::envelope::{code_text, malformed, mentions_auth, object, redact, text_field};
+use super::envelope::{code_text, malformed_shape, mentions_auth, object, redact, text_field};
 use super::http::{Http, credential_header, invalid_settings};
 use super::spacing::Spacer;
 use super::time::parse_vendor_time;
@@ -117,8 +117,8 @@ impl WechatproClient {
         endpoint: &'static str,
         request: reqwest::RequestBuilder,
     ) -> Result<Reply, VendorError> {
-        let answer = self.inner.http.send(endpoint, request).await;
         let secret = self.inner.authorization.expose_secret();
+        let answer = self.inner.http.send(endpoint, request, &[secret]).await;
         answer
             .and_then(|body| parse_reply(endpoint, &body))
             .map_err(|e| redact(e, &[secret]))
@@ -188,10 +188,7 @@ impl Vendor for WechatproClient {
 fn parse_reply(endpoint: &str, body: &Value) -> Result<Reply, VendorError> {
     let fields = object(body, endpoint)?;
     let Some(code) = fields.get("code").and_then(code_text) else {
-        return Err(malformed(
-            &format!("{endpoint}: no code"),
-            &body.to_string(),
-        ));
+        return Err(malformed_shape(&format!("{endpoint}: no code"), body));
     };
     Ok(Reply {
         code,
@@ -256,9 +253,9 @@ fn read_reason(data: &Value) -> Result<Option<OfflineReason>, VendorError> {
         Value::Null => &Value::Null,
         Value::Object(fields) => fields.get("reason").unwrap_or(&Value::Null),
         other => {
-            return Err(malformed(
+            return Err(malformed_shape(
                 &format!("{OFFLINE_REASON}: data is not an object"),
-                &other.to_string(),
+                other,
             ));
         }
     };
@@ -266,9 +263,9 @@ fn read_reason(data: &Value) -> Result<Option<OfflineReason>, VendorError> {
         Value::Null => Ok(None),
         Value::String(text) if text.trim().is_empty() => Ok(None),
         Value::String(text) => Ok(Some(OfflineReason::classify(text))),
-        other => Err(malformed(
+        other => Err(malformed_shape(
             &format!("{OFFLINE_REASON}: reason is not a string"),
-            &other.to_string(),
+            other,
         )),
     }
 }
@@ -276,31 +273,23 @@ fn read_reason(data: &Value) -> Result<Option<OfflineReason>, VendorError> {
 /// workstation: `data.lastLoginTime` (naive China time), `None` when absent or empty.
 fn read_last_login(data: &Value) -> Result<Option<Timestamp>, VendorError> {
     let Some(fields) = data.as_object() else {
-        return Err(malformed(
+        return Err(malformed_shape(
             &format!("{WORKSTATION}: data is not an object"),
-            &data.to_string(),
+            data,
         ));
     };
     match fields.get("lastLoginTime") {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
         Some(value) => parse_vendor_time(value).map(Some).ok_or_else(|| {
-            malformed(
-                &format!("{WORKSTATION}: unreadable lastLoginTime"),
-                &value.to_string(),
-            )
+            malformed_shape(&format!("{WORKSTATION}: unreadable lastLoginTime"), value)
         }),
     }
 }
 
 /// queryLoginDevice: `data.deviceIds`, a list of strings (no data means none online).
 fn read_device_ids(data: &Value) -> Result<Vec<String>, VendorError> {
-    let bad = || {
-        malformed(
-            &format!("{QUERY_LOGIN_DEVICE}: no deviceIds list"),
-            &data.to_string(),
-        )
-    };
+    let bad = || malformed_shape(&format!("{QUERY_LOGIN_DEVICE}: no deviceIds list"), data);
     let ids = match data {
         Value::Null => return Ok(Vec::new()),
         Value::Object(fields) => match fields.get("deviceIds") {

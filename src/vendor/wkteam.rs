@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
 
-use super::envelope::{code_text, malformed, mentions_auth, object, redact, text_field};
+use super::envelope::{code_text, malformed_shape, mentions_auth, object, redact, text_field};
 use super::http::{Http, credential_header, invalid_settings};
 use super::{
     Auth, BuildError, ClientSettings, DeviceRef, OfflineReason, Probe, ReconnectOutcome,
@@ -80,8 +80,9 @@ impl WkteamClient {
     /// scrubbed of the Authorization value.
     async fn call(&self, endpoint: &'static str, body: Value) -> Result<Value, VendorError> {
         let http = &self.inner.http;
-        let answer = http.send(endpoint, http.post(endpoint).json(&body)).await;
         let secret = self.inner.authorization.expose_secret();
+        let request = http.post(endpoint).json(&body);
+        let answer = http.send(endpoint, request, &[secret]).await;
         answer
             .and_then(|answer| read_envelope(endpoint, &answer))
             .map_err(|e| redact(e, &[secret]))
@@ -154,10 +155,7 @@ impl Vendor for WkteamClient {
 fn read_envelope(endpoint: &str, body: &Value) -> Result<Value, VendorError> {
     let fields = object(body, endpoint)?;
     let Some(code) = fields.get("code").and_then(code_text) else {
-        return Err(malformed(
-            &format!("{endpoint}: no code"),
-            &body.to_string(),
-        ));
+        return Err(malformed_shape(&format!("{endpoint}: no code"), body));
     };
     if code != SUCCESS {
         return Err(failure(code, text_field(fields, &["message", "msg"])));
@@ -198,9 +196,9 @@ fn read_probe(data: &Value) -> Probe {
             message: None,
             last_login: None,
         },
-        _ => Probe::Unknown(malformed(
+        _ => Probe::Unknown(malformed_shape(
             &format!("{IS_ONLINE}: data.isOnline is not a bool"),
-            &data.to_string(),
+            data,
         )),
     }
 }
@@ -209,9 +207,9 @@ fn read_probe(data: &Value) -> Probe {
 fn read_new_w_id(data: &Value) -> Result<String, VendorError> {
     match data.get("wId").and_then(Value::as_str).map(str::trim) {
         Some(w_id) if !w_id.is_empty() => Ok(w_id.to_owned()),
-        _ => Err(malformed(
+        _ => Err(malformed_shape(
             &format!("{SECOND_LOGIN}: success without the new wId"),
-            &data.to_string(),
+            data,
         )),
     }
 }
@@ -223,7 +221,7 @@ fn read_reason(data: &Value, wc_id: &str) -> Result<Option<OfflineReason>, Vendo
         Value::Array(entries) => entries,
         other => {
             let what = format!("{OFFLINE_REASON}: data is not a list");
-            return Err(malformed(&what, &other.to_string()));
+            return Err(malformed_shape(&what, other));
         }
     };
     let entry = entries
@@ -236,7 +234,7 @@ fn read_reason(data: &Value, wc_id: &str) -> Result<Option<OfflineReason>, Vendo
         Some(Value::String(text)) => Ok(Some(OfflineReason::classify(text))),
         Some(other) => {
             let what = format!("{OFFLINE_REASON}: reason is not a string");
-            Err(malformed(&what, &other.to_string()))
+            Err(malformed_shape(&what, other))
         }
     }
 }
@@ -248,7 +246,7 @@ fn read_logged_in(data: &Value) -> Result<Vec<(String, String)>, VendorError> {
         Value::Array(entries) => entries,
         other => {
             let what = format!("{QUERY_LOGIN_WX}: data is not a list");
-            return Err(malformed(&what, &other.to_string()));
+            return Err(malformed_shape(&what, other));
         }
     };
     let pair = |entry: &Map<String, Value>| {
@@ -261,7 +259,7 @@ fn read_logged_in(data: &Value) -> Result<Vec<(String, String)>, VendorError> {
         .map(|entry| {
             entry.as_object().and_then(pair).ok_or_else(|| {
                 let what = format!("{QUERY_LOGIN_WX}: entry without wcId and wId");
-                malformed(&what, &entry.to_string())
+                malformed_shape(&what, entry)
             })
         })
         .collect()

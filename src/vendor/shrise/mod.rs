@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 
 use self::tokens::{Renewed, Tokens};
-use super::envelope::{code_text, malformed, mentions_auth, object, redact, text_field};
+use super::envelope::{code_text, malformed_shape, mentions_auth, object, redact, text_field};
 use super::http::{Http, invalid_settings};
 use super::time::parse_vendor_time;
 use super::{
@@ -145,7 +145,9 @@ impl ShriseClient {
         let request = http
             .get_with_segment(CHECK_LOGIN_STATUS, device_number)
             .header(self.inner.header.clone(), value);
-        let body = http.send(CHECK_LOGIN_STATUS, request).await;
+        let body = http
+            .send(CHECK_LOGIN_STATUS, request, &[access.expose_secret()])
+            .await;
         body.and_then(|body| read_envelope(CHECK_LOGIN_STATUS, &body))
             .map_err(|e| redact(e, &[access.expose_secret()]))
     }
@@ -157,7 +159,11 @@ impl ShriseClient {
         let body = json!({ "accessToken": access, "refreshToken": refresh });
         let http = &self.inner.http;
         let answer = http
-            .send(TOKEN_REFRESH, http.post(TOKEN_REFRESH).json(&body))
+            .send(
+                TOKEN_REFRESH,
+                http.post(TOKEN_REFRESH).json(&body),
+                &[access, refresh],
+            )
             .await;
         let renewed = answer
             .and_then(|body| read_envelope(TOKEN_REFRESH, &body))
@@ -235,10 +241,7 @@ fn auth_value(prefix: &str, access: &SecretString) -> Result<HeaderValue, Vendor
 fn read_envelope(endpoint: &str, body: &Value) -> Result<Value, VendorError> {
     let fields = object(body, endpoint)?;
     let Some(code) = fields.get("code").and_then(code_text) else {
-        return Err(malformed(
-            &format!("{endpoint}: no code"),
-            &body.to_string(),
-        ));
+        return Err(malformed_shape(&format!("{endpoint}: no code"), body));
     };
     if code == SUCCESS {
         return Ok(fields.get("data").cloned().unwrap_or(Value::Null));
@@ -287,7 +290,7 @@ fn refresh_failure(error: VendorError) -> VendorError {
 fn read_status(data: &Value) -> Result<LoginStatus, VendorError> {
     let Some(is_login) = data.get("isLogin").and_then(Value::as_bool) else {
         let what = format!("{CHECK_LOGIN_STATUS}: data.isLogin is not a bool");
-        return Err(malformed(&what, &data.to_string()));
+        return Err(malformed_shape(&what, data));
     };
     let last_login = data.get("lastLoginTime").and_then(parse_vendor_time);
     Ok(LoginStatus {

@@ -18,9 +18,14 @@ use super::{Auth, ClientSettings};
 
 /// Settings for a client talking to `server` (plus `prefix`), with a generous timeout.
 fn settings(server: &MockServer, prefix: &str, auth: Auth) -> ClientSettings {
+    settings_for(&format!("{}{prefix}", server.uri()), auth)
+}
+
+/// Settings for a client talking to `base_url`, with a generous timeout.
+fn settings_for(base_url: &str, auth: Auth) -> ClientSettings {
     ClientSettings {
         name: "wire".into(),
-        base_url: format!("{}{prefix}", server.uri()),
+        base_url: base_url.into(),
         timeout: Duration::from_secs(10),
         max_in_flight: 8,
         auth,
