@@ -146,7 +146,8 @@ pub(crate) fn redact(error: VendorError, secrets: &[&str]) -> VendorError {
         },
         other @ (VendorError::Timeout
         | VendorError::HttpStatus(_)
-        | VendorError::Unsupported(_)) => other,
+        | VendorError::Unsupported(_)
+        | VendorError::Busy { .. }) => other,
     }
 }
 

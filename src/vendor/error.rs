@@ -5,6 +5,8 @@
 //! No variant ever carries a secret: the clients scrub every vendor text of their credentials
 //! before it lands here.
 
+use std::time::Duration;
+
 /// Why a vendor call did not give a usable answer. The class methods tell the keeper whether
 /// the provider is at fault, the credentials are bad, or the device itself is the problem.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -49,6 +51,15 @@ pub enum VendorError {
     /// The vendor has no such operation, or this device lacks what it needs for it.
     #[error("unsupported: {0}")]
     Unsupported(&'static str),
+    /// Every request slot of this provider stayed taken for the whole provider timeout: our
+    /// own concurrency bound, not the provider's fault, so the call was never sent.
+    #[error("all {slots} request slots busy for {}", humantime::format_duration(*.waited))]
+    Busy {
+        /// The provider's `max_in_flight`.
+        slots: usize,
+        /// How long the call waited for a slot.
+        waited: Duration,
+    },
 }
 
 impl VendorError {
@@ -95,9 +106,23 @@ mod tests {
             VendorError::CredentialsRejected("x".into()),
             VendorError::DeviceGone("x".into()),
             VendorError::VendorUnknown("未知异常".into()),
+            VendorError::Busy {
+                slots: 4,
+                waited: Duration::from_secs(10),
+            },
         ];
         for error in not_faults {
             assert!(!error.is_provider_fault(), "{error:?}");
         }
+    }
+
+    #[test]
+    fn busy_names_the_slots_and_the_wait() {
+        let busy = VendorError::Busy {
+            slots: 4,
+            waited: Duration::from_secs(10),
+        };
+        assert_eq!(busy.to_string(), "all 4 request slots busy for 10s");
+        assert!(!busy.is_credentials());
     }
 }

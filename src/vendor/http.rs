@@ -19,12 +19,20 @@ use super::{BuildError, ClientSettings, VendorError};
 /// Connect attempts never wait longer than this, whatever the request timeout.
 const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// One provider's HTTP side: pool, base URL and the in-flight bound.
+/// One provider's HTTP side: pool, base URL and the in-flight bounds.
 pub(crate) struct Http {
     client: reqwest::Client,
     base: Url,
     base_text: String,
-    permits: Semaphore,
+    /// Slots of ordinary calls (probes, reconnects, lookups).
+    quick: Semaphore,
+    /// Slots of calls that block by design until a person confirms (wechatpro `loginAgain`,
+    /// WKTeam `secondLogin`): separate, so they can never starve probes.
+    blocking: Semaphore,
+    /// `max_in_flight`, the size of each set of slots.
+    slots: usize,
+    /// The provider timeout, which also bounds the wait for a slot.
+    timeout: Duration,
     provider: String,
 }
 
@@ -57,7 +65,10 @@ impl Http {
             client,
             base,
             base_text,
-            permits: Semaphore::new(settings.max_in_flight),
+            quick: Semaphore::new(settings.max_in_flight),
+            blocking: Semaphore::new(settings.max_in_flight),
+            slots: settings.max_in_flight,
+            timeout: settings.timeout,
             provider: settings.name.clone(),
         })
     }
@@ -94,10 +105,12 @@ impl Http {
         self.client.get(format!("{}{path}", self.base_text))
     }
 
-    /// Sends one request while holding an in-flight permit and returns the JSON body.
+    /// Sends one ordinary request while holding one of the provider's slots and returns the
+    /// JSON body.
     ///
     /// `endpoint` names the call in error messages (the vendor path, never a URL with a query
-    /// and never a header). HTTP 401/403 is [`VendorError::CredentialsRejected`], 429 is
+    /// and never a header). No free slot within the provider timeout is
+    /// [`VendorError::Busy`]. HTTP 401/403 is [`VendorError::CredentialsRejected`], 429 is
     /// [`VendorError::RateLimited`], any other non-2xx is [`VendorError::HttpStatus`], a body
     /// over 1 MiB or not JSON is [`VendorError::Malformed`] (its excerpt scrubbed of
     /// `secrets`).
@@ -107,10 +120,41 @@ impl Http {
         request: RequestBuilder,
         secrets: &[&str],
     ) -> Result<Value, VendorError> {
-        let _permit =
-            self.permits.acquire().await.map_err(|_| {
-                VendorError::Transport(format!("{endpoint}: client is shutting down"))
-            })?;
+        self.send_in(&self.quick, endpoint, request, secrets).await
+    }
+
+    /// [`Http::send`] for a call that blocks by design until a person acts: it may take up to
+    /// `wait` (instead of the provider timeout) and takes a slot of the separate blocking set,
+    /// so probes keep flowing while such calls wait.
+    pub(crate) async fn send_blocking(
+        &self,
+        endpoint: &str,
+        request: RequestBuilder,
+        wait: Duration,
+        secrets: &[&str],
+    ) -> Result<Value, VendorError> {
+        let request = request.timeout(wait);
+        self.send_in(&self.blocking, endpoint, request, secrets)
+            .await
+    }
+
+    /// Sends while holding a slot of `slots`, waiting for one at most the provider timeout.
+    async fn send_in(
+        &self,
+        slots: &Semaphore,
+        endpoint: &str,
+        request: RequestBuilder,
+        secrets: &[&str],
+    ) -> Result<Value, VendorError> {
+        let busy = || VendorError::Busy {
+            slots: self.slots,
+            waited: self.timeout,
+        };
+        // The semaphores are never closed, so `acquire` cannot fail: the `Result` is held as
+        // it is, and its permit is released when it drops at the end of the call.
+        let _permit = tokio::time::timeout(self.timeout, slots.acquire())
+            .await
+            .map_err(|_| busy())?;
         let response = request
             .send()
             .await

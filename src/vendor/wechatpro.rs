@@ -85,40 +85,40 @@ impl WechatproClient {
     pub async fn online_devices(&self) -> Result<Vec<String>, VendorError> {
         let http = &self.inner.http;
         let data = self
-            .read(QUERY_LOGIN_DEVICE, http.get(QUERY_LOGIN_DEVICE))
+            .read(QUERY_LOGIN_DEVICE, http.get(QUERY_LOGIN_DEVICE), None)
             .await?
             .into_data()?;
         read_device_ids(&data)
     }
 
-    /// POSTs `deviceId` form-encoded to `endpoint`, spaced per device; `timeout` overrides the
-    /// provider timeout for calls that block.
+    /// POSTs `deviceId` form-encoded to `endpoint`, spaced per device; `wait` marks a call
+    /// that blocks until the person confirms (its own timeout and request slots).
     async fn post_device(
         &self,
         endpoint: &'static str,
         device_id: &str,
-        timeout: Option<Duration>,
+        wait: Option<Duration>,
     ) -> Result<Reply, VendorError> {
-        let mut request = self
-            .inner
-            .http
-            .post(endpoint)
-            .form(&[("deviceId", device_id)]);
-        if let Some(timeout) = timeout {
-            request = request.timeout(timeout);
-        }
-        let call = self.read(endpoint, request);
+        let http = &self.inner.http;
+        let request = http.post(endpoint).form(&[("deviceId", device_id)]);
+        let call = self.read(endpoint, request, wait);
         self.inner.spacer.run(endpoint, device_id, call).await
     }
 
-    /// Sends and reads the envelope; error texts are scrubbed of the Authorization value.
+    /// Sends (as a blocking call when `wait` is given) and reads the envelope; every text is
+    /// scrubbed of the Authorization value.
     async fn read(
         &self,
         endpoint: &'static str,
         request: reqwest::RequestBuilder,
+        wait: Option<Duration>,
     ) -> Result<Reply, VendorError> {
         let secret = self.inner.authorization.expose_secret();
-        let answer = self.inner.http.send(endpoint, request, &[secret]).await;
+        let http = &self.inner.http;
+        let answer = match wait {
+            Some(wait) => http.send_blocking(endpoint, request, wait, &[secret]).await,
+            None => http.send(endpoint, request, &[secret]).await,
+        };
         answer
             .and_then(|body| parse_reply(endpoint, &body))
             .map_err(|e| redact(e, &[secret]))
@@ -173,7 +173,7 @@ impl Vendor for WechatproClient {
 
     async fn last_login(&self, device: DeviceRef<'_>) -> Result<Option<Timestamp>, VendorError> {
         let request = self.inner.http.get_with_segment(WORKSTATION, device.id);
-        let call = self.read(WORKSTATION, request);
+        let call = self.read(WORKSTATION, request, None);
         let data = self
             .inner
             .spacer

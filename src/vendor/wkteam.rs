@@ -23,7 +23,7 @@ use super::{
 
 /// Online status of one login instance.
 const IS_ONLINE: &str = "/isOnline";
-/// Second login; answers at once with the NEW wId.
+/// Second login; may block until the person confirms, then answers with the NEW wId.
 const SECOND_LOGIN: &str = "/secondLogin";
 /// Offline reasons (at most one call per account per 12 h).
 const OFFLINE_REASON: &str = "/offlineReason";
@@ -72,17 +72,25 @@ impl WkteamClient {
     /// can rediscover a device's current wId after it rotated elsewhere (a QR login, another
     /// tool's second login).
     pub async fn logged_in(&self) -> Result<Vec<(String, String)>, VendorError> {
-        let data = self.call(QUERY_LOGIN_WX, json!({})).await?;
+        let data = self.call(QUERY_LOGIN_WX, json!({}), None).await?;
         read_logged_in(&data)
     }
 
-    /// Posts `body` to `endpoint` and returns `data` of a successful answer; error texts are
-    /// scrubbed of the Authorization value.
-    async fn call(&self, endpoint: &'static str, body: Value) -> Result<Value, VendorError> {
+    /// Posts `body` to `endpoint` (as a blocking call when `wait` is given) and returns `data`
+    /// of a successful answer; error texts are scrubbed of the Authorization value.
+    async fn call(
+        &self,
+        endpoint: &'static str,
+        body: Value,
+        wait: Option<Duration>,
+    ) -> Result<Value, VendorError> {
         let http = &self.inner.http;
         let secret = self.inner.authorization.expose_secret();
         let request = http.post(endpoint).json(&body);
-        let answer = http.send(endpoint, request, &[secret]).await;
+        let answer = match wait {
+            Some(wait) => http.send_blocking(endpoint, request, wait, &[secret]).await,
+            None => http.send(endpoint, request, &[secret]).await,
+        };
         answer
             .and_then(|answer| read_envelope(endpoint, &answer))
             .map_err(|e| redact(e, &[secret]))
@@ -108,7 +116,7 @@ impl Vendor for WkteamClient {
         let Some(w_id) = device.w_id else {
             return Probe::Unknown(VendorError::Unsupported("wkteam device has no wId"));
         };
-        match self.call(IS_ONLINE, json!({ "wId": w_id })).await {
+        match self.call(IS_ONLINE, json!({ "wId": w_id }), None).await {
             Ok(data) => read_probe(&data),
             Err(error) => Probe::Unknown(error),
         }
@@ -121,15 +129,15 @@ impl Vendor for WkteamClient {
     async fn second_login(
         &self,
         device: DeviceRef<'_>,
-        _wait: Duration,
+        wait: Duration,
     ) -> Result<SecondLogin, VendorError> {
-        // secondLogin answers at once with the new wId (the person confirms later), so the
-        // provider timeout applies rather than `wait`.
+        // The documented success answer is a completed login (the new wId), the same shape as
+        // wechatpro's blocking loginAgain: the call may last until the person confirms.
         let mut body = json!({ "wcId": device.id });
         if let (Some(kind), Some(fields)) = (self.inner.second_login_type, body.as_object_mut()) {
             fields.insert("type".into(), json!(kind));
         }
-        let data = self.call(SECOND_LOGIN, body).await?;
+        let data = self.call(SECOND_LOGIN, body, Some(wait)).await?;
         read_new_w_id(&data).map(|w_id| SecondLogin {
             new_w_id: Some(w_id),
         })
@@ -140,7 +148,7 @@ impl Vendor for WkteamClient {
         device: DeviceRef<'_>,
     ) -> Result<Option<OfflineReason>, VendorError> {
         let data = self
-            .call(OFFLINE_REASON, json!({ "wcId": device.id }))
+            .call(OFFLINE_REASON, json!({ "wcId": device.id }), None)
             .await?;
         read_reason(&data, device.id)
     }

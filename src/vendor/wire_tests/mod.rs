@@ -6,6 +6,7 @@
 mod gewe;
 mod http;
 mod shrise;
+mod slots;
 mod wechatpro;
 mod wkteam;
 
