@@ -95,6 +95,15 @@ pub(crate) fn text_field(object: &Map<String, Value>, keys: &[&str]) -> String {
         .to_owned()
 }
 
+/// A failure nested inside a successful envelope, as `(code, message)`: WKTeam reports some
+/// failures as `{"code":"1000","data":{"code":"1001","message":…}}`, and wechatpro is read the
+/// same way. `None` unless `data` is an object whose `code` is an integer other than `success`.
+pub(crate) fn nested_failure(data: &Value, success: &str) -> Option<(String, String)> {
+    let nested = data.as_object()?;
+    let code = nested.get("code").and_then(code_text)?;
+    (code != success).then(|| (code, text_field(nested, &["message", "msg"])))
+}
+
 /// True when a refusal talks about our credentials (`认证`, `授权`, `Authorization`, `token`).
 pub(crate) fn mentions_auth(message: &str) -> bool {
     let lower = message.to_lowercase();
@@ -166,6 +175,28 @@ mod tests {
         assert_eq!(code_text(&json!("ok")), None);
         assert_eq!(code_text(&json!("-1")).as_deref(), Some("-1"));
         assert_eq!(code_text(&Value::Null), None);
+    }
+
+    #[test]
+    fn nested_failures_are_found_only_under_a_foreign_code() {
+        let nested = json!({"code": "1001", "message": "二次登录失败"});
+        assert_eq!(
+            nested_failure(&nested, "1000"),
+            Some(("1001".to_owned(), "二次登录失败".to_owned()))
+        );
+        assert_eq!(
+            nested_failure(&json!({"code": 1001, "msg": "失败"}), "1000"),
+            Some(("1001".to_owned(), "失败".to_owned()))
+        );
+        for data in [
+            json!({"code": "1000", "wId": "w"}),
+            json!({"wId": "w"}),
+            json!({"code": null}),
+            json!(null),
+            json!([{"code": "1001"}]),
+        ] {
+            assert_eq!(nested_failure(&data, "1000"), None, "{data}");
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //!
 //! Every call carries the raw `Authorization` header and a form-encoded body; the envelope is
 //! `{"message","code","data"}` with `code` the STRING `"1000"` (success) or `"1001"`. A `1001`
-//! is offline only when its message says `离线`: `未知异常`, a timeout or anything else is not
+//! is offline only when its message says `已离线`: `未知异常`, a timeout or anything else is not
 //! an answer. Calls to one endpoint for one device are kept ≥ 1 s apart, as the vendor requires.
 
 use std::fmt;
@@ -14,7 +14,10 @@ use jiff::Timestamp;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
-use super::envelope::{code_text, malformed_shape, mentions_auth, object, redact, text_field};
+use super::envelope::{
+    code_text, malformed_shape, mentions_auth, nested_failure, object, redact, redact_text,
+    text_field,
+};
 use super::http::{Http, credential_header, invalid_settings};
 use super::spacing::Spacer;
 use super::time::parse_vendor_time;
@@ -37,6 +40,8 @@ const QUERY_LOGIN_DEVICE: &str = "/open/queryLoginDevice";
 const SUCCESS: &str = "1000";
 /// The documented failure code; only it can mean offline.
 const FAILURE: &str = "1001";
+/// The documented offline message; only a `1001` carrying it means offline.
+const OFFLINE_TEXT: &str = "已离线";
 /// The vendor's minimum gap between calls to one endpoint for one device.
 const MIN_GAP: Duration = Duration::from_secs(1);
 
@@ -52,12 +57,13 @@ struct Inner {
     authorization: SecretString,
 }
 
-/// One wechatpro answer.
+/// One wechatpro answer: the effective code and message (a nested failure's, when `nested`).
 #[derive(Debug)]
 struct Reply {
     code: String,
     message: String,
     data: Value,
+    nested: bool,
 }
 
 impl WechatproClient {
@@ -120,7 +126,7 @@ impl WechatproClient {
             None => http.send(endpoint, request, &[secret]).await,
         };
         answer
-            .and_then(|body| parse_reply(endpoint, &body))
+            .and_then(|body| parse_reply(endpoint, &body, secret))
             .map_err(|e| redact(e, &[secret]))
     }
 }
@@ -184,21 +190,37 @@ impl Vendor for WechatproClient {
     }
 }
 
-/// Reads the `{"message","code","data"}` envelope; `code` may be a string or an integer.
-fn parse_reply(endpoint: &str, body: &Value) -> Result<Reply, VendorError> {
+/// Reads the `{"message","code","data"}` envelope; `code` may be a string or an integer. A
+/// failure nested in a `1000` (as WKTeam sends them) replaces the outer code and message.
+/// Every message is scrubbed of `secret` here, before anything (an offline message, an error)
+/// can quote it.
+fn parse_reply(endpoint: &str, body: &Value, secret: &str) -> Result<Reply, VendorError> {
     let fields = object(body, endpoint)?;
     let Some(code) = fields.get("code").and_then(code_text) else {
         return Err(malformed_shape(&format!("{endpoint}: no code"), body));
     };
+    let scrub = |text: String| redact_text(&text, &[secret]);
+    let data = fields.get("data").cloned().unwrap_or(Value::Null);
+    if code == SUCCESS
+        && let Some((code, message)) = nested_failure(&data, SUCCESS)
+    {
+        return Ok(Reply {
+            code,
+            message: scrub(message),
+            data: Value::Null,
+            nested: true,
+        });
+    }
     Ok(Reply {
         code,
-        message: text_field(fields, &["message", "msg"]),
-        data: fields.get("data").cloned().unwrap_or(Value::Null),
+        message: scrub(text_field(fields, &["message", "msg"])),
+        data,
+        nested: false,
     })
 }
 
 impl Reply {
-    /// `data` when the call succeeded, else the classified failure.
+    /// `data` when the call succeeded (at both levels), else the classified failure.
     fn into_data(self) -> Result<Value, VendorError> {
         if self.code == SUCCESS {
             Ok(self.data)
@@ -230,13 +252,14 @@ impl Reply {
     }
 }
 
-/// isOnline: `1000` is online; `1001` is offline only when a plain refusal says `离线`.
+/// isOnline: `1000` is online; offline ONLY when a top-level `1001` plain refusal says
+/// `已离线` (the documented text); any other `1001` is not an answer.
 fn read_probe(reply: Reply) -> Probe {
-    let is_failure_code = reply.code == FAILURE;
+    let documented_offline = !reply.nested && reply.code == FAILURE;
     match reply.into_data() {
         Ok(_) => Probe::Online { last_login: None },
         Err(VendorError::Refused { message, .. })
-            if is_failure_code && message.contains("离线") =>
+            if documented_offline && message.contains(OFFLINE_TEXT) =>
         {
             Probe::Offline {
                 message: Some(message),

@@ -14,7 +14,9 @@ use jiff::Timestamp;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
 
-use super::envelope::{code_text, malformed_shape, mentions_auth, object, redact, text_field};
+use super::envelope::{
+    code_text, malformed_shape, mentions_auth, nested_failure, object, redact, text_field,
+};
 use super::http::{Http, credential_header, invalid_settings};
 use super::{
     Auth, BuildError, ClientSettings, DeviceRef, OfflineReason, Probe, ReconnectOutcome,
@@ -169,16 +171,10 @@ fn read_envelope(endpoint: &str, body: &Value) -> Result<Value, VendorError> {
         return Err(failure(code, text_field(fields, &["message", "msg"])));
     }
     let data = fields.get("data").cloned().unwrap_or(Value::Null);
-    if let Some(nested) = data.as_object()
-        && let Some(nested_code) = nested.get("code").and_then(code_text)
-        && nested_code != SUCCESS
-    {
-        return Err(failure(
-            nested_code,
-            text_field(nested, &["message", "msg"]),
-        ));
+    match nested_failure(&data, SUCCESS) {
+        Some((code, message)) => Err(failure(code, message)),
+        None => Ok(data),
     }
-    Ok(data)
 }
 
 /// What a failure code means, by its message.
