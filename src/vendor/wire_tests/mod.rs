@@ -5,6 +5,7 @@
 
 mod gewe;
 mod http;
+mod secrets;
 mod shrise;
 mod slots;
 mod wechatpro;
