@@ -76,14 +76,16 @@ pub(crate) fn object<'a>(
         .ok_or_else(|| malformed_shape(&format!("{endpoint}: answer is not a JSON object"), body))
 }
 
-/// A vendor code as text: `"1000"` and `1000` both read as `1000`; anything that is not an
-/// integer is `None`.
+/// A vendor code in its canonical integer spelling, so codes compare as integers: `"1000"`,
+/// `" 1000"`, `"01000"` and `1000` all read as `1000`; anything that is not an integer is
+/// `None`.
 pub(crate) fn code_text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) if s.trim().parse::<i64>().is_ok() => Some(s.trim().to_owned()),
-        Value::Number(n) if n.is_i64() || n.is_u64() => Some(n.to_string()),
-        _ => None,
-    }
+    let code = match value {
+        Value::String(s) => s.trim().parse::<i64>().ok()?,
+        Value::Number(n) => n.as_i64()?,
+        _ => return None,
+    };
+    Some(code.to_string())
 }
 
 /// The first string field among `keys` (vendors disagree on `message` vs `msg`); empty when
@@ -174,6 +176,10 @@ mod tests {
         assert_eq!(code_text(&json!("")), None);
         assert_eq!(code_text(&json!("ok")), None);
         assert_eq!(code_text(&json!("-1")).as_deref(), Some("-1"));
+        assert_eq!(code_text(&json!("01000")).as_deref(), Some("1000"));
+        assert_eq!(code_text(&json!(" 1000")).as_deref(), Some("1000"));
+        assert_eq!(code_text(&json!("+1000")).as_deref(), Some("1000"));
+        assert_eq!(code_text(&json!("00")).as_deref(), Some("0"));
         assert_eq!(code_text(&Value::Null), None);
     }
 
