@@ -206,6 +206,9 @@ pub enum ReconnectOutcome {
 pub struct SecondLogin {
     /// wkteam: the new login instance id, to be stored and used from now on.
     pub new_w_id: Option<String>,
+    /// gewe: the `uuid` of the dialog login, to follow it with
+    /// [`gewe::GeweClient::check_login`] until the person confirms.
+    pub login_uuid: Option<String>,
 }
 
 /// The operations the keeper needs from a gateway. Each client implements what its vendor has

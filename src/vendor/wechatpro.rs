@@ -163,7 +163,7 @@ impl Vendor for WechatproClient {
     ) -> Result<SecondLogin, VendorError> {
         let reply = self.post_device(LOGIN_AGAIN, device.id, Some(wait)).await?;
         reply.into_data()?;
-        Ok(SecondLogin { new_w_id: None })
+        Ok(SecondLogin::default())
     }
 
     async fn offline_reason(

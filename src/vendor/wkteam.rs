@@ -142,6 +142,7 @@ impl Vendor for WkteamClient {
         let data = self.call(SECOND_LOGIN, body, Some(wait)).await?;
         read_new_w_id(&data).map(|w_id| SecondLogin {
             new_w_id: Some(w_id),
+            login_uuid: None,
         })
     }
 
