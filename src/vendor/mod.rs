@@ -6,8 +6,17 @@
 //! fails with a [`VendorError`] whose class tells the keeper what to do next. Nothing above this
 //! module ever looks at a vendor envelope.
 //!
-//! The vendor reference is `../shared/vendor-docs/README.md`; every quirk it lists is handled in
-//! the vendor's own file and covered by a test.
+//! The vendor reference is `../shared/vendor-docs/README.md`. Every quirk it lists in how a
+//! vendor's answers must be read (envelopes, codes, nested failures, echoed tokens, rotating
+//! wIds, the wechatpro call spacing, the shrise token refresh) is handled in the vendor's own
+//! file and covered by a test: against the simulator (`tests/integration/vendor_*.rs`, one
+//! test named after each quirk), on the wire (`wire_tests`), or on raw answers beside the
+//! reader. Its rules about timing are the
+//! keeper's, not the clients': polling cadence, the wechatpro 03:00 self-check and 20-day
+//! recycle, the WKTeam 12 h `offlineReason` limit (the clients only classify the vendor's
+//! refusal). Logins that need a person at a QR code or an SMS (QR login, shrise SMS login,
+//! wechatpro `resetDevice`) have no client here; GeWe's `checkLogin` is used only to follow a
+//! dialog login.
 
 mod body;
 mod envelope;

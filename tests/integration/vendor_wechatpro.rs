@@ -31,7 +31,7 @@ async fn wechatpro_1001_offline_message_is_offline() {
         Probe::Offline {
             message: Some(text),
             ..
-        } => assert!(text.contains("离线"), "{text}"),
+        } => assert_eq!(text, "已离线"),
         other => panic!("expected offline with the vendor's words, got {other:?}"),
     }
 }
