@@ -233,9 +233,15 @@ fn dialog_login(sim: &Shared, device: &mut Device, now: Timestamp, rules: Rules)
         return fail("二次登录失败，请扫码登录");
     }
     device.show_prompt(now, rules);
-    success(Some(
-        json!({"appId": &*device.id, "uuid": sim.store.ids.uuid()}),
-    ))
+    // The answer's uuid is followed with checkLogin like a QR login's: same session slot.
+    let uuid: Arc<str> = Arc::from(sim.store.ids.uuid());
+    device.qr = Some(QrSession {
+        uuid: Arc::clone(&uuid),
+        w_id: None,
+        issued_at: now,
+        completed_at: None,
+    });
+    success(Some(json!({"appId": &*device.id, "uuid": &*uuid})))
 }
 
 fn check_login(device: &Device, uuid: Option<&str>, now: Timestamp) -> Value {
@@ -246,7 +252,10 @@ fn check_login(device: &Device, uuid: Option<&str>, now: Timestamp) -> Value {
         return fail("二维码不存在或已过期，请重新获取");
     };
     let expired_time = until(now, after(qr.issued_at, QR_TTL)).as_secs();
-    if qr.completed_at.is_none() {
+    // Done once a person logged in (control API) or the device came online since the session
+    // began (a confirmed dialog-login prompt).
+    let done = qr.completed_at.is_some() || (device.online && device.last_login >= qr.issued_at);
+    if !done {
         return success(Some(json!({
             "uuid": uuid, "headImgUrl": null, "nickName": null,
             "expiredTime": expired_time, "status": 0, "loginInfo": null,

@@ -1,5 +1,6 @@
-//! The GeWe client (geweapi.com cloud and self-hosted Gewechat): online check, reconnect and
-//! dialog (second) login, in GeWe's `{"ret","msg","data"}` dialect.
+//! The GeWe client (geweapi.com cloud and self-hosted Gewechat): online check, reconnect,
+//! dialog (second) login and following that login with checkLogin, in GeWe's
+//! `{"ret","msg","data"}` dialect.
 //!
 //! Every call is a JSON POST with the `X-GEWE-TOKEN` header; success is `ret == 200` and the
 //! HTTP status is 200 either way. Failures all come as `ret: 500` and are told apart by their
@@ -13,7 +14,7 @@ use jiff::Timestamp;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
-use super::envelope::{code_text, malformed, object, redact, redact_text, text_field};
+use super::envelope::{code_text, malformed_shape, object, redact, redact_text, text_field};
 use super::http::{Http, credential_header, invalid_settings};
 use super::{
     Auth, BuildError, ClientSettings, DeviceRef, OfflineReason, Probe, ReconnectOutcome,
@@ -26,8 +27,30 @@ const CHECK_ONLINE: &str = "/login/checkOnline";
 const RECONNECTION: &str = "/login/reconnection";
 /// Second login: the phone shows a confirm dialog.
 const DIALOG_LOGIN: &str = "/login/dialogLogin";
+/// Where a login started by dialogLogin or a QR code stands.
+const CHECK_LOGIN: &str = "/login/checkLogin";
 /// GeWe's one success code.
 const SUCCESS: &str = "200";
+
+/// Where a GeWe login (a dialog login or a QR code) stands, from `/login/checkLogin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginState {
+    /// Nobody has acted yet (`status` 0).
+    Waiting,
+    /// The code was scanned, confirmation pending (`status` 1).
+    Scanned,
+    /// The account is logged in (`status` 2).
+    LoggedIn,
+}
+
+/// One `/login/checkLogin` answer: the state and how long the login stays open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginCheck {
+    /// Where the login stands.
+    pub state: LoginState,
+    /// `expiredTime`: how long until the login lapses, when GeWe said.
+    pub expires_in: Option<Duration>,
+}
 
 /// A GeWe provider: cheap to clone, safe to print.
 #[derive(Clone)]
@@ -66,11 +89,21 @@ impl GeweClient {
         })
     }
 
+    /// Asks where a login started by `dialogLogin` (or a QR code) stands: `/login/checkLogin
+    /// {appId, uuid}` with the `uuid` the start returned ([`SecondLogin::login_uuid`]), so the
+    /// keeper can tell "still waiting for the person" from "logged in" without probing.
+    pub async fn check_login(&self, app_id: &str, uuid: &str) -> Result<LoginCheck, VendorError> {
+        let body = json!({ "appId": app_id, "uuid": uuid });
+        let data = self.call(CHECK_LOGIN, body).await?.into_data()?;
+        read_login_check(&data)
+    }
+
     /// Posts `body` to `endpoint` and reads the envelope; every error text is token-free.
     async fn call(&self, endpoint: &'static str, body: Value) -> Result<Reply, VendorError> {
         let http = &self.inner.http;
         let token = self.inner.token.expose_secret();
-        let answer = http.send(endpoint, http.post(endpoint).json(&body)).await;
+        let request = http.post(endpoint).json(&body);
+        let answer = http.send(endpoint, request, &[token]).await;
         answer
             .and_then(|body| parse_reply(endpoint, &body, token))
             .map_err(|e| redact(e, &[token]))
@@ -116,8 +149,11 @@ impl Vendor for GeweClient {
             return Err(VendorError::Unsupported("gewe dialogLogin needs region_id"));
         };
         let body = json!({ "appId": device.id, "regionId": region_id });
-        self.call(DIALOG_LOGIN, body).await?.into_data()?;
-        Ok(SecondLogin { new_w_id: None })
+        let data = self.call(DIALOG_LOGIN, body).await?.into_data()?;
+        Ok(SecondLogin {
+            new_w_id: None,
+            login_uuid: read_login_uuid(&data),
+        })
     }
 
     async fn offline_reason(
@@ -139,18 +175,15 @@ impl Vendor for GeweClient {
 fn parse_reply(endpoint: &str, body: &Value, token: &str) -> Result<Reply, VendorError> {
     let fields = object(body, endpoint)?;
     let Some(ret) = fields.get("ret").and_then(code_text) else {
-        return Err(malformed(
-            &format!("{endpoint}: no ret code"),
-            &body.to_string(),
-        ));
+        return Err(malformed_shape(&format!("{endpoint}: no ret code"), body));
     };
     if fields
         .get("msg")
         .is_some_and(|m| !m.is_string() && !m.is_null())
     {
-        return Err(malformed(
+        return Err(malformed_shape(
             &format!("{endpoint}: msg is not a string"),
-            &body.to_string(),
+            body,
         ));
     }
     let mut data = fields.get("data").cloned().unwrap_or(Value::Null);
@@ -221,9 +254,9 @@ fn read_probe(reply: Reply) -> Probe {
             message: None,
             last_login: None,
         },
-        Ok(other) => Probe::Unknown(malformed(
+        Ok(other) => Probe::Unknown(malformed_shape(
             &format!("{CHECK_ONLINE}: data is not a bool"),
-            &other.to_string(),
+            &other,
         )),
         Err(error) => Probe::Unknown(error),
     }
@@ -238,141 +271,36 @@ fn read_reconnect(reply: Reply) -> Result<ReconnectOutcome, VendorError> {
     reply.into_data().map(|_| ReconnectOutcome::Accepted)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const TOKEN: &str = "tok-SECRET-123";
-
-    fn reply(raw: &str) -> Result<Reply, VendorError> {
-        let body: Value =
-            serde_json::from_str(raw).map_err(|e| VendorError::Malformed(e.to_string()))?;
-        parse_reply(CHECK_ONLINE, &body, TOKEN).map_err(|e| redact(e, &[TOKEN]))
-    }
-
-    fn data(raw: &str) -> Result<Value, VendorError> {
-        reply(raw).and_then(Reply::into_data)
-    }
-
-    #[test]
-    fn check_online_true_false_and_non_bool() {
-        let probe = |raw| reply(raw).map(read_probe).map_err(Probe::Unknown);
-        let on = probe(r#"{"ret":200,"msg":"操作成功","data":true}"#);
-        assert!(
-            matches!(on, Ok(Probe::Online { last_login: None })),
-            "{on:?}"
-        );
-        let off = probe(r#"{"ret":200,"msg":"操作成功","data":false}"#);
-        assert!(
-            matches!(off, Ok(Probe::Offline { message: None, .. })),
-            "{off:?}"
-        );
-        for raw in [
-            r#"{"ret":200,"msg":"操作成功"}"#,
-            r#"{"ret":200,"data":"true"}"#,
-        ] {
-            let odd = probe(raw);
-            assert!(
-                matches!(odd, Ok(Probe::Unknown(VendorError::Malformed(_)))),
-                "{odd:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn rejected_token_is_credentials_and_never_echoed() {
-        let raw =
-            format!(r#"{{"ret":500,"msg":"HTTP HEADER: X-GEWE-TOKEN={TOKEN} 不可用或已过期"}}"#);
-        let err = data(&raw).err();
-        let expected =
-            VendorError::CredentialsRejected("X-GEWE-TOKEN rejected: 不可用或已过期".into());
-        assert_eq!(err.as_ref(), Some(&expected));
-        let shown = format!("{} {:?}", expected, err);
-        assert!(!shown.contains(TOKEN), "{shown}");
-    }
-
-    #[test]
-    fn token_echoed_in_other_texts_is_scrubbed() {
-        let raw = format!(r#"{{"ret":500,"msg":"odd {TOKEN}","data":{{"msg":"x {TOKEN}"}}}}"#);
-        let err = data(&raw).err();
-        let shown = format!(
-            "{:?} {}",
-            err,
-            err.as_ref().map(ToString::to_string).unwrap_or_default()
-        );
-        assert!(!shown.contains(TOKEN), "{shown}");
-        assert!(matches!(err, Some(VendorError::Refused { ref code, .. }) if code == "500"));
-        let raw = format!(r#"{{"ret":"oops {TOKEN}"}}"#);
-        let shown = format!("{:?}", reply(&raw).err());
-        assert!(
-            shown.contains("Malformed") && !shown.contains(TOKEN),
-            "{shown}"
-        );
-    }
-
-    #[test]
-    fn device_gone_reads_the_nested_msg() {
-        let raw = r#"{"ret":500,"msg":"获取失败","data":{"code":"-1","msg":"[wx_1]设备不存在"}}"#;
-        assert_eq!(
-            data(raw).err(),
-            Some(VendorError::DeviceGone("[wx_1]设备不存在".into()))
-        );
-    }
-
-    #[test]
-    fn already_logged_in_is_distinct() {
-        let raw = r#"{"ret":500,"msg":"微信已登录，请勿重复登录。"}"#;
-        let err = data(raw).err();
-        assert_eq!(
-            err,
-            Some(VendorError::AlreadyLoggedIn(
-                "微信已登录，请勿重复登录。".into()
-            ))
-        );
-    }
-
-    #[test]
-    fn other_failures_are_refused_with_code_and_text() {
-        let err = data(r#"{"ret":500,"msg":"重连失败，请重新登录"}"#).err();
-        let expected = VendorError::Refused {
-            code: "500".into(),
-            message: "重连失败，请重新登录".into(),
-        };
-        assert_eq!(err, Some(expected));
-    }
-
-    #[test]
-    fn reconnect_outcomes() {
-        let ok = reply(r#"{"ret":200,"msg":"操作成功"}"#).and_then(read_reconnect);
-        assert_eq!(ok, Ok(ReconnectOutcome::Accepted));
-        let raw = r#"{"ret":500,"msg":"当前账号状态正常，无需重连"}"#;
-        let not_needed = reply(raw).and_then(read_reconnect);
-        assert_eq!(
-            not_needed,
-            Ok(ReconnectOutcome::NotNeeded(
-                "当前账号状态正常，无需重连".into()
-            ))
-        );
-        let failed = reply(r#"{"ret":500,"msg":"重连失败"}"#).and_then(read_reconnect);
-        assert!(
-            matches!(failed, Err(VendorError::Refused { .. })),
-            "{failed:?}"
-        );
-    }
-
-    #[test]
-    fn non_envelopes_are_malformed() {
-        for raw in [
-            r#"[1,2]"#,
-            r#"{"msg":"no ret"}"#,
-            r#"{"ret":200,"msg":5}"#,
-            r#""text""#,
-        ] {
-            let err = reply(raw).err();
-            assert!(
-                matches!(err, Some(VendorError::Malformed(_))),
-                "{raw}: {err:?}"
-            );
-        }
-    }
+/// dialogLogin: `data.uuid`, when there is one (the prompt was shown either way).
+fn read_login_uuid(data: &Value) -> Option<String> {
+    let uuid = data.get("uuid")?.as_str()?.trim();
+    (!uuid.is_empty()).then(|| uuid.to_owned())
 }
+
+/// checkLogin: `data.status` 0, 1 or 2 (string or integer) and `expiredTime` in seconds.
+fn read_login_check(data: &Value) -> Result<LoginCheck, VendorError> {
+    let state = match data.get("status").and_then(code_text).as_deref() {
+        Some("0") => LoginState::Waiting,
+        Some("1") => LoginState::Scanned,
+        Some("2") => LoginState::LoggedIn,
+        _ => {
+            let what = format!("{CHECK_LOGIN}: data.status is not 0, 1 or 2");
+            return Err(malformed_shape(&what, data));
+        }
+    };
+    let expires_in = match data.get("expiredTime") {
+        None | Some(Value::Null) => None,
+        // A lapsed login may report a negative count: nothing is left then.
+        Some(value) => match code_text(value).and_then(|s| s.parse::<i64>().ok()) {
+            Some(secs) => Some(Duration::from_secs(secs.max(0).unsigned_abs())),
+            None => {
+                let what = format!("{CHECK_LOGIN}: expiredTime is not a count of seconds");
+                return Err(malformed_shape(&what, data));
+            }
+        },
+    };
+    Ok(LoginCheck { state, expires_in })
+}
+
+#[cfg(test)]
+mod tests;

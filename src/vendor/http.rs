@@ -13,18 +13,26 @@ use reqwest::{RequestBuilder, StatusCode, Url};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
-use super::envelope::malformed;
+use super::body::read_json;
 use super::{BuildError, ClientSettings, VendorError};
 
 /// Connect attempts never wait longer than this, whatever the request timeout.
 const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// One provider's HTTP side: pool, base URL and the in-flight bound.
+/// One provider's HTTP side: pool, base URL and the in-flight bounds.
 pub(crate) struct Http {
     client: reqwest::Client,
     base: Url,
     base_text: String,
-    permits: Semaphore,
+    /// Slots of ordinary calls (probes, reconnects, lookups).
+    quick: Semaphore,
+    /// Slots of calls that block by design until a person confirms (wechatpro `loginAgain`,
+    /// WKTeam `secondLogin`): separate, so they can never starve probes.
+    blocking: Semaphore,
+    /// `max_in_flight`, the size of each set of slots.
+    slots: usize,
+    /// The provider timeout, which also bounds the wait for a slot.
+    timeout: Duration,
     provider: String,
 }
 
@@ -40,19 +48,11 @@ impl Http {
             return Err(invalid("timeout must be longer than zero".into()));
         }
         let base_text = settings.base_url.trim_end_matches('/').to_owned();
-        let base = Url::parse(&base_text)
-            .map_err(|e| invalid(format!("base_url {base_text:?} is not a valid URL: {e}")))?;
-        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
-            return Err(invalid(format!(
-                "base_url {base_text:?} must be an http(s) URL"
-            )));
-        }
-        if base.query().is_some() || base.fragment().is_some() {
-            return Err(invalid(format!(
-                "base_url {base_text:?} must not carry a query or fragment"
-            )));
-        }
+        let base = parse_base(&base_text).map_err(invalid)?;
         let client = reqwest::Client::builder()
+            // A redirect would carry the credential headers and body to wherever it points;
+            // no vendor redirects on purpose, so a 3xx is an answer like any other status.
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(settings.timeout.min(MAX_CONNECT_TIMEOUT))
             .timeout(settings.timeout)
             .default_headers(headers)
@@ -65,7 +65,10 @@ impl Http {
             client,
             base,
             base_text,
-            permits: Semaphore::new(settings.max_in_flight),
+            quick: Semaphore::new(settings.max_in_flight),
+            blocking: Semaphore::new(settings.max_in_flight),
+            slots: settings.max_in_flight,
+            timeout: settings.timeout,
             provider: settings.name.clone(),
         })
     }
@@ -102,46 +105,102 @@ impl Http {
         self.client.get(format!("{}{path}", self.base_text))
     }
 
-    /// Sends one request while holding an in-flight permit and returns the JSON body.
+    /// Sends one ordinary request while holding one of the provider's slots and returns the
+    /// JSON body.
     ///
     /// `endpoint` names the call in error messages (the vendor path, never a URL with a query
-    /// and never a header). HTTP 401/403 is [`VendorError::CredentialsRejected`], any other
-    /// non-2xx is [`VendorError::HttpStatus`], a body that is not JSON is
-    /// [`VendorError::Malformed`].
+    /// and never a header). No free slot within the provider timeout is
+    /// [`VendorError::Busy`]. HTTP 401/403 is [`VendorError::CredentialsRejected`], 429 is
+    /// [`VendorError::RateLimited`], any other non-2xx is [`VendorError::HttpStatus`], a body
+    /// over 1 MiB or not JSON is [`VendorError::Malformed`] (its excerpt scrubbed of
+    /// `secrets`).
     pub(crate) async fn send(
         &self,
         endpoint: &str,
         request: RequestBuilder,
+        secrets: &[&str],
     ) -> Result<Value, VendorError> {
-        let _permit =
-            self.permits.acquire().await.map_err(|_| {
-                VendorError::Transport(format!("{endpoint}: client is shutting down"))
-            })?;
+        self.send_in(&self.quick, endpoint, request, secrets).await
+    }
+
+    /// [`Http::send`] for a call that blocks by design until a person acts: it may take up to
+    /// `wait` (instead of the provider timeout) and takes a slot of the separate blocking set,
+    /// so probes keep flowing while such calls wait.
+    pub(crate) async fn send_blocking(
+        &self,
+        endpoint: &str,
+        request: RequestBuilder,
+        wait: Duration,
+        secrets: &[&str],
+    ) -> Result<Value, VendorError> {
+        let request = request.timeout(wait);
+        self.send_in(&self.blocking, endpoint, request, secrets)
+            .await
+    }
+
+    /// Sends while holding a slot of `slots`, waiting for one at most the provider timeout.
+    async fn send_in(
+        &self,
+        slots: &Semaphore,
+        endpoint: &str,
+        request: RequestBuilder,
+        secrets: &[&str],
+    ) -> Result<Value, VendorError> {
+        let busy = || VendorError::Busy {
+            slots: self.slots,
+            waited: self.timeout,
+        };
+        // The semaphores are never closed, so `acquire` cannot fail: the `Result` is held as
+        // it is, and its permit is released when it drops at the end of the call.
+        let _permit = tokio::time::timeout(self.timeout, slots.acquire())
+            .await
+            .map_err(|_| busy())?;
         let response = request
             .send()
             .await
             .map_err(|e| transport_error(endpoint, e))?;
-        let status = response.status();
-        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-            return Err(VendorError::CredentialsRejected(format!(
-                "{endpoint}: http status {}",
-                status.as_u16()
-            )));
-        }
-        if !status.is_success() {
-            return Err(VendorError::HttpStatus(status.as_u16()));
-        }
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| transport_error(endpoint, e))?;
-        serde_json::from_slice(&body).map_err(|_| {
-            malformed(
-                &format!("{endpoint}: body is not JSON"),
-                &String::from_utf8_lossy(&body),
-            )
+        check_status(endpoint, response.status())?;
+        read_json(endpoint, response, secrets, |e| {
+            transport_error(endpoint, e)
         })
+        .await
     }
+}
+
+/// Statuses no vendor uses for answers: 401/403 rejected credentials, 429 slow down, any other
+/// non-2xx (redirects included) an HTTP status error.
+fn check_status(endpoint: &str, status: StatusCode) -> Result<(), VendorError> {
+    let code = status.as_u16();
+    match code {
+        401 | 403 => Err(VendorError::CredentialsRejected(format!(
+            "{endpoint}: http status {code}"
+        ))),
+        429 => Err(VendorError::RateLimited(format!(
+            "{endpoint}: http status 429"
+        ))),
+        _ if status.is_success() => Ok(()),
+        _ => Err(VendorError::HttpStatus(code)),
+    }
+}
+
+/// The base URL, checked: http(s), a base, no user:password@ (it would show in `Debug`), no
+/// query or fragment. The problem text never quotes a URL that carries userinfo.
+fn parse_base(base_text: &str) -> Result<Url, String> {
+    let base = Url::parse(base_text).map_err(|e| format!("base_url is not a valid URL: {e}"))?;
+    if !base.username().is_empty() || base.password().is_some() {
+        return Err(
+            "base_url must not carry user:password@ (credentials belong in the auth keys)".into(),
+        );
+    }
+    if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
+        return Err(format!("base_url {base_text:?} must be an http(s) URL"));
+    }
+    if base.query().is_some() || base.fragment().is_some() {
+        return Err(format!(
+            "base_url {base_text:?} must not carry a query or fragment"
+        ));
+    }
+    Ok(base)
 }
 
 /// A [`BuildError::InvalidSettings`] for `settings`' provider.
@@ -234,6 +293,23 @@ mod tests {
     }
 
     #[test]
+    fn base_url_with_userinfo_is_rejected_without_quoting_it() {
+        for bad in [
+            "http://user:pa55word@h:1/x",
+            "http://user@h:1/x",
+            "http://:pa55word@h/",
+        ] {
+            let err = Http::new(&settings(bad, 1), HeaderMap::new()).err();
+            let shown = format!("{err:?}");
+            assert!(
+                matches!(err, Some(BuildError::InvalidSettings { .. })),
+                "{bad}: {shown}"
+            );
+            assert!(!shown.contains("pa55word"), "{shown}");
+        }
+    }
+
+    #[test]
     fn trailing_slash_is_trimmed_and_segments_are_encoded() {
         let http = Http::new(&settings("http://h:1/base/", 1), HeaderMap::new());
         let http = match http {
@@ -258,7 +334,7 @@ mod tests {
         let Ok(http) = http else {
             panic!("build failed");
         };
-        let err = http.send("/probe", http.post("/probe")).await;
+        let err = http.send("/probe", http.post("/probe"), &[]).await;
         match err {
             Err(VendorError::Transport(text)) => {
                 assert!(text.starts_with("/probe: "), "{text}");

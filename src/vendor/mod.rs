@@ -6,10 +6,21 @@
 //! fails with a [`VendorError`] whose class tells the keeper what to do next. Nothing above this
 //! module ever looks at a vendor envelope.
 //!
-//! The vendor reference is `../shared/vendor-docs/README.md`; every quirk it lists is handled in
-//! the vendor's own file and covered by a test.
+//! The vendor reference is `../shared/vendor-docs/README.md`. Every quirk it lists in how a
+//! vendor's answers must be read (envelopes, codes, nested failures, echoed tokens, rotating
+//! wIds, the wechatpro call spacing, the shrise token refresh) is handled in the vendor's own
+//! file and covered by a test: against the simulator (`tests/integration/vendor_*.rs`, one
+//! test named after each quirk), on the wire (`wire_tests`), or on raw answers beside the
+//! reader. Its rules about timing are the
+//! keeper's, not the clients': polling cadence, the wechatpro 03:00 self-check and 20-day
+//! recycle, the WKTeam 12 h `offlineReason` limit (the clients only classify the vendor's
+//! refusal). Logins that need a person at a QR code or an SMS (QR login, shrise SMS login,
+//! wechatpro `resetDevice`) have no client here; GeWe's `checkLogin` is used only to follow a
+//! dialog login.
 
+mod body;
 mod envelope;
+mod error;
 pub mod gewe;
 mod http;
 pub mod reason;
@@ -28,6 +39,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use secrecy::SecretString;
 
+pub use error::VendorError;
 pub use reason::{OfflineReason, ReasonCategory};
 
 /// Which gateway a provider is; decides the client, the config keys that fit, and the ladder
@@ -203,67 +215,9 @@ pub enum ReconnectOutcome {
 pub struct SecondLogin {
     /// wkteam: the new login instance id, to be stored and used from now on.
     pub new_w_id: Option<String>,
-}
-
-/// Why a vendor call did not give a usable answer. The class methods tell the keeper whether
-/// the provider is unreachable, the credentials are bad, or the device itself is the problem.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum VendorError {
-    /// The request never got an HTTP answer (connect refused, reset, DNS, closed connection).
-    #[error("transport error: {0}")]
-    Transport(String),
-    /// No answer within the timeout.
-    #[error("timed out")]
-    Timeout,
-    /// An HTTP status the vendor does not use for answers.
-    #[error("http status {0}")]
-    HttpStatus(u16),
-    /// The body was not the vendor's documented envelope.
-    #[error("malformed answer: {0}")]
-    Malformed(String),
-    /// The vendor rejected our credentials (token expired, wrong Authorization).
-    #[error("credentials rejected: {0}")]
-    CredentialsRejected(String),
-    /// The vendor does not know this device (GeWe `设备不存在`, unknown wId).
-    #[error("device not found at the vendor: {0}")]
-    DeviceGone(String),
-    /// The account is already logged in (GeWe `微信已登录，请勿重复登录`).
-    #[error("already logged in: {0}")]
-    AlreadyLoggedIn(String),
-    /// The vendor said it cannot tell (wechatpro `1001` + `未知异常`).
-    #[error("vendor cannot tell: {0}")]
-    VendorUnknown(String),
-    /// The vendor asked us to slow down (wechatpro 1 s spacing, wkteam 12 h offline reason).
-    #[error("rate limited by the vendor: {0}")]
-    RateLimited(String),
-    /// The vendor refused the request for another stated reason.
-    #[error("vendor refused (code {code}): {message}")]
-    Refused {
-        /// The vendor's code, as text (`"1001"`, `"500"`, ...).
-        code: String,
-        /// The vendor's message.
-        message: String,
-    },
-    /// The vendor has no such operation, or this device lacks what it needs for it.
-    #[error("unsupported: {0}")]
-    Unsupported(&'static str),
-}
-
-impl VendorError {
-    /// True when the failure says nothing about the device: the provider could not be reached
-    /// or answered like a broken gateway. Feeds `provider_unreachable`.
-    pub fn is_transport(&self) -> bool {
-        match self {
-            VendorError::Transport(_) | VendorError::Timeout => true,
-            VendorError::HttpStatus(status) => *status >= 500,
-            _ => false,
-        }
-    }
-
-    /// True when the vendor rejected our credentials. Feeds `credentials_invalid`.
-    pub fn is_credentials(&self) -> bool {
-        matches!(self, VendorError::CredentialsRejected(_))
-    }
+    /// gewe: the `uuid` of the dialog login, to follow it with
+    /// [`gewe::GeweClient::check_login`] until the person confirms.
+    pub login_uuid: Option<String>,
 }
 
 /// The operations the keeper needs from a gateway. Each client implements what its vendor has

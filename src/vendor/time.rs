@@ -30,9 +30,10 @@ pub fn china_offset() -> Offset {
 /// Reads one vendor timestamp so the keeper can track last-login and recycle deadlines.
 ///
 /// Accepts RFC 3339 strings (any offset), naive `yyyy-MM-dd HH:mm:ss` / `yyyy-MM-ddTHH:mm:ss`
-/// (optionally with fractional seconds) as China time, strings of digits and integers as epoch
-/// seconds (below 10^11) or milliseconds. `null`, an empty string, zero or a negative number
-/// (vendors' "never") and anything unreadable give `None`.
+/// (optionally with fractional seconds) as China time, integers as epoch seconds (below 10^11)
+/// or milliseconds, and strings of exactly 10 or 13 digits as epoch seconds or milliseconds.
+/// `null`, an empty string, zero or a negative number (vendors' "never"), other digit strings
+/// and anything unreadable give `None`.
 pub fn parse_vendor_time(value: &Value) -> Option<Timestamp> {
     match value {
         Value::String(text) => parse_text(text.trim()),
@@ -47,6 +48,11 @@ fn parse_text(text: &str) -> Option<Timestamp> {
         return None;
     }
     if text.bytes().all(|b| b.is_ascii_digit()) {
+        // Only the two epoch spellings: 10 digits (seconds) or 13 (milliseconds). Other digit
+        // strings (`20261120`, a counter) are not timestamps.
+        if !matches!(text.len(), 10 | 13) {
+            return None;
+        }
         return text.parse::<i64>().ok().and_then(from_epoch);
     }
     if let Ok(ts) = text.parse::<Timestamp>() {
@@ -128,6 +134,10 @@ mod tests {
             json!(-5),
             json!("yesterday"),
             json!("2026-13-40 99:00:00"),
+            json!("20261120"),
+            json!("179516160"),
+            json!("17951616000"),
+            json!("179516160000000"),
             json!(true),
             json!({"t": 1}),
             json!(1.5),

@@ -3,7 +3,7 @@
 //!
 //! Every call carries the raw `Authorization` header and a form-encoded body; the envelope is
 //! `{"message","code","data"}` with `code` the STRING `"1000"` (success) or `"1001"`. A `1001`
-//! is offline only when its message says `离线`: `未知异常`, a timeout or anything else is not
+//! is offline only when its message says `已离线`: `未知异常`, a timeout or anything else is not
 //! an answer. Calls to one endpoint for one device are kept ≥ 1 s apart, as the vendor requires.
 
 use std::fmt;
@@ -14,7 +14,10 @@ use jiff::Timestamp;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
-use super::envelope::{code_text, malformed, mentions_auth, object, redact, text_field};
+use super::envelope::{
+    code_text, malformed_shape, mentions_auth, nested_failure, object, redact, redact_text,
+    text_field,
+};
 use super::http::{Http, credential_header, invalid_settings};
 use super::spacing::Spacer;
 use super::time::parse_vendor_time;
@@ -37,6 +40,8 @@ const QUERY_LOGIN_DEVICE: &str = "/open/queryLoginDevice";
 const SUCCESS: &str = "1000";
 /// The documented failure code; only it can mean offline.
 const FAILURE: &str = "1001";
+/// The documented offline message; only a `1001` carrying it means offline.
+const OFFLINE_TEXT: &str = "已离线";
 /// The vendor's minimum gap between calls to one endpoint for one device.
 const MIN_GAP: Duration = Duration::from_secs(1);
 
@@ -52,12 +57,13 @@ struct Inner {
     authorization: SecretString,
 }
 
-/// One wechatpro answer.
+/// One wechatpro answer: the effective code and message (a nested failure's, when `nested`).
 #[derive(Debug)]
 struct Reply {
     code: String,
     message: String,
     data: Value,
+    nested: bool,
 }
 
 impl WechatproClient {
@@ -85,42 +91,42 @@ impl WechatproClient {
     pub async fn online_devices(&self) -> Result<Vec<String>, VendorError> {
         let http = &self.inner.http;
         let data = self
-            .read(QUERY_LOGIN_DEVICE, http.get(QUERY_LOGIN_DEVICE))
+            .read(QUERY_LOGIN_DEVICE, http.get(QUERY_LOGIN_DEVICE), None)
             .await?
             .into_data()?;
         read_device_ids(&data)
     }
 
-    /// POSTs `deviceId` form-encoded to `endpoint`, spaced per device; `timeout` overrides the
-    /// provider timeout for calls that block.
+    /// POSTs `deviceId` form-encoded to `endpoint`, spaced per device; `wait` marks a call
+    /// that blocks until the person confirms (its own timeout and request slots).
     async fn post_device(
         &self,
         endpoint: &'static str,
         device_id: &str,
-        timeout: Option<Duration>,
+        wait: Option<Duration>,
     ) -> Result<Reply, VendorError> {
-        let mut request = self
-            .inner
-            .http
-            .post(endpoint)
-            .form(&[("deviceId", device_id)]);
-        if let Some(timeout) = timeout {
-            request = request.timeout(timeout);
-        }
-        let call = self.read(endpoint, request);
+        let http = &self.inner.http;
+        let request = http.post(endpoint).form(&[("deviceId", device_id)]);
+        let call = self.read(endpoint, request, wait);
         self.inner.spacer.run(endpoint, device_id, call).await
     }
 
-    /// Sends and reads the envelope; error texts are scrubbed of the Authorization value.
+    /// Sends (as a blocking call when `wait` is given) and reads the envelope; every text is
+    /// scrubbed of the Authorization value.
     async fn read(
         &self,
         endpoint: &'static str,
         request: reqwest::RequestBuilder,
+        wait: Option<Duration>,
     ) -> Result<Reply, VendorError> {
-        let answer = self.inner.http.send(endpoint, request).await;
         let secret = self.inner.authorization.expose_secret();
+        let http = &self.inner.http;
+        let answer = match wait {
+            Some(wait) => http.send_blocking(endpoint, request, wait, &[secret]).await,
+            None => http.send(endpoint, request, &[secret]).await,
+        };
         answer
-            .and_then(|body| parse_reply(endpoint, &body))
+            .and_then(|body| parse_reply(endpoint, &body, secret))
             .map_err(|e| redact(e, &[secret]))
     }
 }
@@ -157,7 +163,7 @@ impl Vendor for WechatproClient {
     ) -> Result<SecondLogin, VendorError> {
         let reply = self.post_device(LOGIN_AGAIN, device.id, Some(wait)).await?;
         reply.into_data()?;
-        Ok(SecondLogin { new_w_id: None })
+        Ok(SecondLogin::default())
     }
 
     async fn offline_reason(
@@ -173,7 +179,7 @@ impl Vendor for WechatproClient {
 
     async fn last_login(&self, device: DeviceRef<'_>) -> Result<Option<Timestamp>, VendorError> {
         let request = self.inner.http.get_with_segment(WORKSTATION, device.id);
-        let call = self.read(WORKSTATION, request);
+        let call = self.read(WORKSTATION, request, None);
         let data = self
             .inner
             .spacer
@@ -184,24 +190,37 @@ impl Vendor for WechatproClient {
     }
 }
 
-/// Reads the `{"message","code","data"}` envelope; `code` may be a string or an integer.
-fn parse_reply(endpoint: &str, body: &Value) -> Result<Reply, VendorError> {
+/// Reads the `{"message","code","data"}` envelope; `code` may be a string or an integer. A
+/// failure nested in a `1000` (as WKTeam sends them) replaces the outer code and message.
+/// Every message is scrubbed of `secret` here, before anything (an offline message, an error)
+/// can quote it.
+fn parse_reply(endpoint: &str, body: &Value, secret: &str) -> Result<Reply, VendorError> {
     let fields = object(body, endpoint)?;
     let Some(code) = fields.get("code").and_then(code_text) else {
-        return Err(malformed(
-            &format!("{endpoint}: no code"),
-            &body.to_string(),
-        ));
+        return Err(malformed_shape(&format!("{endpoint}: no code"), body));
     };
+    let scrub = |text: String| redact_text(&text, &[secret]);
+    let data = fields.get("data").cloned().unwrap_or(Value::Null);
+    if code == SUCCESS
+        && let Some((code, message)) = nested_failure(&data, SUCCESS)
+    {
+        return Ok(Reply {
+            code,
+            message: scrub(message),
+            data: Value::Null,
+            nested: true,
+        });
+    }
     Ok(Reply {
         code,
-        message: text_field(fields, &["message", "msg"]),
-        data: fields.get("data").cloned().unwrap_or(Value::Null),
+        message: scrub(text_field(fields, &["message", "msg"])),
+        data,
+        nested: false,
     })
 }
 
 impl Reply {
-    /// `data` when the call succeeded, else the classified failure.
+    /// `data` when the call succeeded (at both levels), else the classified failure.
     fn into_data(self) -> Result<Value, VendorError> {
         if self.code == SUCCESS {
             Ok(self.data)
@@ -233,13 +252,14 @@ impl Reply {
     }
 }
 
-/// isOnline: `1000` is online; `1001` is offline only when a plain refusal says `离线`.
+/// isOnline: `1000` is online; offline ONLY when a top-level `1001` plain refusal says
+/// `已离线` (the documented text); any other `1001` is not an answer.
 fn read_probe(reply: Reply) -> Probe {
-    let is_failure_code = reply.code == FAILURE;
+    let documented_offline = !reply.nested && reply.code == FAILURE;
     match reply.into_data() {
         Ok(_) => Probe::Online { last_login: None },
         Err(VendorError::Refused { message, .. })
-            if is_failure_code && message.contains("离线") =>
+            if documented_offline && message.contains(OFFLINE_TEXT) =>
         {
             Probe::Offline {
                 message: Some(message),
@@ -256,9 +276,9 @@ fn read_reason(data: &Value) -> Result<Option<OfflineReason>, VendorError> {
         Value::Null => &Value::Null,
         Value::Object(fields) => fields.get("reason").unwrap_or(&Value::Null),
         other => {
-            return Err(malformed(
+            return Err(malformed_shape(
                 &format!("{OFFLINE_REASON}: data is not an object"),
-                &other.to_string(),
+                other,
             ));
         }
     };
@@ -266,9 +286,9 @@ fn read_reason(data: &Value) -> Result<Option<OfflineReason>, VendorError> {
         Value::Null => Ok(None),
         Value::String(text) if text.trim().is_empty() => Ok(None),
         Value::String(text) => Ok(Some(OfflineReason::classify(text))),
-        other => Err(malformed(
+        other => Err(malformed_shape(
             &format!("{OFFLINE_REASON}: reason is not a string"),
-            &other.to_string(),
+            other,
         )),
     }
 }
@@ -276,31 +296,23 @@ fn read_reason(data: &Value) -> Result<Option<OfflineReason>, VendorError> {
 /// workstation: `data.lastLoginTime` (naive China time), `None` when absent or empty.
 fn read_last_login(data: &Value) -> Result<Option<Timestamp>, VendorError> {
     let Some(fields) = data.as_object() else {
-        return Err(malformed(
+        return Err(malformed_shape(
             &format!("{WORKSTATION}: data is not an object"),
-            &data.to_string(),
+            data,
         ));
     };
     match fields.get("lastLoginTime") {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
         Some(value) => parse_vendor_time(value).map(Some).ok_or_else(|| {
-            malformed(
-                &format!("{WORKSTATION}: unreadable lastLoginTime"),
-                &value.to_string(),
-            )
+            malformed_shape(&format!("{WORKSTATION}: unreadable lastLoginTime"), value)
         }),
     }
 }
 
 /// queryLoginDevice: `data.deviceIds`, a list of strings (no data means none online).
 fn read_device_ids(data: &Value) -> Result<Vec<String>, VendorError> {
-    let bad = || {
-        malformed(
-            &format!("{QUERY_LOGIN_DEVICE}: no deviceIds list"),
-            &data.to_string(),
-        )
-    };
+    let bad = || malformed_shape(&format!("{QUERY_LOGIN_DEVICE}: no deviceIds list"), data);
     let ids = match data {
         Value::Null => return Ok(Vec::new()),
         Value::Object(fields) => match fields.get("deviceIds") {

@@ -14,7 +14,9 @@ use jiff::Timestamp;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
 
-use super::envelope::{code_text, malformed, mentions_auth, object, redact, text_field};
+use super::envelope::{
+    code_text, malformed_shape, mentions_auth, nested_failure, object, redact, text_field,
+};
 use super::http::{Http, credential_header, invalid_settings};
 use super::{
     Auth, BuildError, ClientSettings, DeviceRef, OfflineReason, Probe, ReconnectOutcome,
@@ -23,7 +25,7 @@ use super::{
 
 /// Online status of one login instance.
 const IS_ONLINE: &str = "/isOnline";
-/// Second login; answers at once with the NEW wId.
+/// Second login; may block until the person confirms, then answers with the NEW wId.
 const SECOND_LOGIN: &str = "/secondLogin";
 /// Offline reasons (at most one call per account per 12 h).
 const OFFLINE_REASON: &str = "/offlineReason";
@@ -72,16 +74,25 @@ impl WkteamClient {
     /// can rediscover a device's current wId after it rotated elsewhere (a QR login, another
     /// tool's second login).
     pub async fn logged_in(&self) -> Result<Vec<(String, String)>, VendorError> {
-        let data = self.call(QUERY_LOGIN_WX, json!({})).await?;
+        let data = self.call(QUERY_LOGIN_WX, json!({}), None).await?;
         read_logged_in(&data)
     }
 
-    /// Posts `body` to `endpoint` and returns `data` of a successful answer; error texts are
-    /// scrubbed of the Authorization value.
-    async fn call(&self, endpoint: &'static str, body: Value) -> Result<Value, VendorError> {
+    /// Posts `body` to `endpoint` (as a blocking call when `wait` is given) and returns `data`
+    /// of a successful answer; error texts are scrubbed of the Authorization value.
+    async fn call(
+        &self,
+        endpoint: &'static str,
+        body: Value,
+        wait: Option<Duration>,
+    ) -> Result<Value, VendorError> {
         let http = &self.inner.http;
-        let answer = http.send(endpoint, http.post(endpoint).json(&body)).await;
         let secret = self.inner.authorization.expose_secret();
+        let request = http.post(endpoint).json(&body);
+        let answer = match wait {
+            Some(wait) => http.send_blocking(endpoint, request, wait, &[secret]).await,
+            None => http.send(endpoint, request, &[secret]).await,
+        };
         answer
             .and_then(|answer| read_envelope(endpoint, &answer))
             .map_err(|e| redact(e, &[secret]))
@@ -107,7 +118,7 @@ impl Vendor for WkteamClient {
         let Some(w_id) = device.w_id else {
             return Probe::Unknown(VendorError::Unsupported("wkteam device has no wId"));
         };
-        match self.call(IS_ONLINE, json!({ "wId": w_id })).await {
+        match self.call(IS_ONLINE, json!({ "wId": w_id }), None).await {
             Ok(data) => read_probe(&data),
             Err(error) => Probe::Unknown(error),
         }
@@ -120,17 +131,18 @@ impl Vendor for WkteamClient {
     async fn second_login(
         &self,
         device: DeviceRef<'_>,
-        _wait: Duration,
+        wait: Duration,
     ) -> Result<SecondLogin, VendorError> {
-        // secondLogin answers at once with the new wId (the person confirms later), so the
-        // provider timeout applies rather than `wait`.
+        // The documented success answer is a completed login (the new wId), the same shape as
+        // wechatpro's blocking loginAgain: the call may last until the person confirms.
         let mut body = json!({ "wcId": device.id });
         if let (Some(kind), Some(fields)) = (self.inner.second_login_type, body.as_object_mut()) {
             fields.insert("type".into(), json!(kind));
         }
-        let data = self.call(SECOND_LOGIN, body).await?;
+        let data = self.call(SECOND_LOGIN, body, Some(wait)).await?;
         read_new_w_id(&data).map(|w_id| SecondLogin {
             new_w_id: Some(w_id),
+            login_uuid: None,
         })
     }
 
@@ -139,7 +151,7 @@ impl Vendor for WkteamClient {
         device: DeviceRef<'_>,
     ) -> Result<Option<OfflineReason>, VendorError> {
         let data = self
-            .call(OFFLINE_REASON, json!({ "wcId": device.id }))
+            .call(OFFLINE_REASON, json!({ "wcId": device.id }), None)
             .await?;
         read_reason(&data, device.id)
     }
@@ -154,25 +166,16 @@ impl Vendor for WkteamClient {
 fn read_envelope(endpoint: &str, body: &Value) -> Result<Value, VendorError> {
     let fields = object(body, endpoint)?;
     let Some(code) = fields.get("code").and_then(code_text) else {
-        return Err(malformed(
-            &format!("{endpoint}: no code"),
-            &body.to_string(),
-        ));
+        return Err(malformed_shape(&format!("{endpoint}: no code"), body));
     };
     if code != SUCCESS {
         return Err(failure(code, text_field(fields, &["message", "msg"])));
     }
     let data = fields.get("data").cloned().unwrap_or(Value::Null);
-    if let Some(nested) = data.as_object()
-        && let Some(nested_code) = nested.get("code").and_then(code_text)
-        && nested_code != SUCCESS
-    {
-        return Err(failure(
-            nested_code,
-            text_field(nested, &["message", "msg"]),
-        ));
+    match nested_failure(&data, SUCCESS) {
+        Some((code, message)) => Err(failure(code, message)),
+        None => Ok(data),
     }
-    Ok(data)
 }
 
 /// What a failure code means, by its message.
@@ -198,9 +201,9 @@ fn read_probe(data: &Value) -> Probe {
             message: None,
             last_login: None,
         },
-        _ => Probe::Unknown(malformed(
+        _ => Probe::Unknown(malformed_shape(
             &format!("{IS_ONLINE}: data.isOnline is not a bool"),
-            &data.to_string(),
+            data,
         )),
     }
 }
@@ -209,9 +212,9 @@ fn read_probe(data: &Value) -> Probe {
 fn read_new_w_id(data: &Value) -> Result<String, VendorError> {
     match data.get("wId").and_then(Value::as_str).map(str::trim) {
         Some(w_id) if !w_id.is_empty() => Ok(w_id.to_owned()),
-        _ => Err(malformed(
+        _ => Err(malformed_shape(
             &format!("{SECOND_LOGIN}: success without the new wId"),
-            &data.to_string(),
+            data,
         )),
     }
 }
@@ -223,7 +226,7 @@ fn read_reason(data: &Value, wc_id: &str) -> Result<Option<OfflineReason>, Vendo
         Value::Array(entries) => entries,
         other => {
             let what = format!("{OFFLINE_REASON}: data is not a list");
-            return Err(malformed(&what, &other.to_string()));
+            return Err(malformed_shape(&what, other));
         }
     };
     let entry = entries
@@ -236,7 +239,7 @@ fn read_reason(data: &Value, wc_id: &str) -> Result<Option<OfflineReason>, Vendo
         Some(Value::String(text)) => Ok(Some(OfflineReason::classify(text))),
         Some(other) => {
             let what = format!("{OFFLINE_REASON}: reason is not a string");
-            Err(malformed(&what, &other.to_string()))
+            Err(malformed_shape(&what, other))
         }
     }
 }
@@ -248,7 +251,7 @@ fn read_logged_in(data: &Value) -> Result<Vec<(String, String)>, VendorError> {
         Value::Array(entries) => entries,
         other => {
             let what = format!("{QUERY_LOGIN_WX}: data is not a list");
-            return Err(malformed(&what, &other.to_string()));
+            return Err(malformed_shape(&what, other));
         }
     };
     let pair = |entry: &Map<String, Value>| {
@@ -261,7 +264,7 @@ fn read_logged_in(data: &Value) -> Result<Vec<(String, String)>, VendorError> {
         .map(|entry| {
             entry.as_object().and_then(pair).ok_or_else(|| {
                 let what = format!("{QUERY_LOGIN_WX}: entry without wcId and wId");
-                malformed(&what, &entry.to_string())
+                malformed_shape(&what, entry)
             })
         })
         .collect()

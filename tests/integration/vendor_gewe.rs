@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use session_keeper::vendor::gewe::{GeweClient, LoginCheck, LoginState};
 use session_keeper::vendor::{
     DeviceRef, Probe, ReconnectOutcome, SecondLogin, Vendor, VendorError,
 };
@@ -144,7 +145,16 @@ async fn gewe_dialog_login_prompt_confirmed_brings_device_back() {
     let sim = start_sim(&one_device("gewe", "wx_1", extra)).await;
     let client = sim.gewe();
     let login = client.second_login(with_region("wx_1"), WAIT).await;
-    assert_eq!(login, Ok(SecondLogin { new_w_id: None }));
+    assert!(
+        matches!(
+            &login,
+            Ok(SecondLogin {
+                new_w_id: None,
+                login_uuid: Some(_)
+            })
+        ),
+        "{login:?}"
+    );
     // dialogLogin answers at once; the person confirms later and probes see it.
     eventually("the probe reads online after the confirm", WAIT, || async {
         matches!(
@@ -152,6 +162,58 @@ async fn gewe_dialog_login_prompt_confirmed_brings_device_back() {
             Probe::Online { .. }
         )
     })
+    .await;
+}
+
+/// The uuid of a dialog login on `id`, which must succeed.
+async fn dialog_login_uuid(client: &GeweClient, id: &str) -> String {
+    match client.second_login(with_region(id), WAIT).await {
+        Ok(SecondLogin {
+            login_uuid: Some(uuid),
+            ..
+        }) => uuid,
+        other => panic!("expected a dialog login with a uuid, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn gewe_dialog_login_uuid_follows_the_login_with_check_login() {
+    let toml = one_device(
+        "gewe",
+        "wx_yes",
+        "online = false\nsecond_login = \"confirm\"\nconfirm_after = \"300ms\"",
+    ) + &one_device("gewe", "wx_no", "online = false\nsecond_login = \"never\"");
+    let sim = start_sim(&toml).await;
+    let client = sim.gewe();
+    // Nobody confirms on wx_no: its login keeps waiting.
+    let uuid = dialog_login_uuid(&client, "wx_no").await;
+    let check = client.check_login("wx_no", &uuid).await;
+    assert!(
+        matches!(
+            check,
+            Ok(LoginCheck {
+                state: LoginState::Waiting,
+                expires_in: Some(_)
+            })
+        ),
+        "{check:?}"
+    );
+    let uuid = dialog_login_uuid(&client, "wx_yes").await;
+    eventually(
+        "checkLogin says logged in after the confirm",
+        WAIT,
+        || async {
+            let check = client.check_login("wx_yes", &uuid).await;
+            assert!(check.is_ok(), "{check:?}");
+            matches!(
+                check,
+                Ok(LoginCheck {
+                    state: LoginState::LoggedIn,
+                    ..
+                })
+            )
+        },
+    )
     .await;
 }
 
@@ -187,10 +249,8 @@ async fn gewe_self_hosted_prefix_serves_the_same_paths() {
     let probe = client.probe(DeviceRef::new("wx_1")).await;
     assert!(matches!(probe, Probe::Offline { .. }), "{probe:?}");
     let calls = sim.calls_to("/login/checkOnline");
-    assert!(
-        calls.iter().all(|c| c.path == "/v2/api/login/checkOnline"),
-        "{calls:?}"
-    );
+    let paths: Vec<&str> = calls.iter().map(|c| c.path.as_str()).collect();
+    assert_eq!(paths, ["/v2/api/login/checkOnline"]);
 }
 
 #[tokio::test]

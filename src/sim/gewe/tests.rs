@@ -164,6 +164,28 @@ fn dialog_login_prompts_and_the_person_confirms_later() {
 }
 
 #[test]
+fn dialog_login_uuid_is_followed_with_check_login() {
+    let sim = sim();
+    let body = json!({"appId": "off", "regionId": "320000"});
+    let started = call(&sim, Op::DialogLogin, body, t0());
+    let uuid = started["data"]["uuid"].as_str().unwrap().to_owned();
+    let check = |now| {
+        call(
+            &sim,
+            Op::CheckLogin,
+            json!({"appId": "off", "uuid": &uuid}),
+            now,
+        )
+    };
+    let waiting = check(at(4));
+    assert_eq!(waiting["data"]["status"], 0);
+    // The prompt is confirmed at +5 s.
+    let done = check(at(6));
+    assert_eq!(done["data"]["status"], 2);
+    assert_eq!(done["data"]["loginInfo"]["wxid"], "wxid_off");
+}
+
+#[test]
 fn dialog_login_refusals_and_unconfirmed_prompts() {
     let sim = sim();
     let body = |id: &str| json!({"appId": id, "regionId": "1"});

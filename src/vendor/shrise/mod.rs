@@ -4,9 +4,13 @@
 //! Envelope `{"code": int, "data", "msg"}`, success `code == 0`. How the token is sent is not
 //! published: header and prefix come from the settings (default `Authorization: Bearer …`).
 //! A rejection is HTTP 401/403, or a non-zero code that is 401/403 or whose message talks
-//! about the token; it triggers ONE refresh (shared by every call that saw it) and one retry.
-//! PC devices have no reconnect or second login: the keeper only checks and alerts.
+//! about the token (token, 令牌, 认证, 授权; NOT 未登录/过期/失效, which on check-login-status
+//! describe the device); it triggers ONE refresh (shared by every call that saw it, backed off
+//! after a failure) and one retry. PC devices have no reconnect or second login: the keeper
+//! only checks and alerts.
 
+mod backoff;
+mod refresh;
 mod tokens;
 
 use std::fmt;
@@ -16,11 +20,11 @@ use std::time::Duration;
 use jiff::Timestamp;
 use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::watch;
 
-use self::tokens::{Renewed, Tokens};
-use super::envelope::{code_text, malformed, mentions_auth, object, redact, text_field};
+use self::tokens::{Ticket, Tokens};
+use super::envelope::{code_text, malformed_shape, mentions_auth, object, redact, text_field};
 use super::http::{Http, invalid_settings};
 use super::time::parse_vendor_time;
 use super::{
@@ -90,37 +94,49 @@ impl ShriseClient {
         })
     }
 
-    /// Every token rotation, so the keeper can store the newest pair durably (a restart must
+    /// Every token change, so the keeper can store the newest pair durably (a restart must
     /// not start from a pair the platform already retired). Holds the current pair at once.
     pub fn token_updates(&self) -> watch::Receiver<TokenPair> {
         self.inner.tokens.subscribe()
     }
 
     /// Refreshes the access token now (before it expires); the new pair is also published on
-    /// [`ShriseClient::token_updates`]. A refusal by the platform is `CredentialsRejected`.
+    /// [`ShriseClient::token_updates`]. A refusal by the platform is `CredentialsRejected`;
+    /// while a failed refresh is backing off, its failure is returned without a call.
     pub async fn refresh_tokens(&self) -> Result<TokenPair, VendorError> {
-        self.inner
-            .tokens
-            .force(|pair| self.refresh_call(pair))
-            .await
+        self.renew(None).await
     }
 
     /// The pair the client currently uses.
     pub async fn tokens(&self) -> TokenPair {
-        self.inner.tokens.pair().await
+        self.inner.tokens.pair()
+    }
+
+    /// Puts a new pair in place (e.g. after an operator's SMS login), so a refresh token the
+    /// platform refused no longer holds the client back. Published on
+    /// [`ShriseClient::token_updates`] like any rotation.
+    pub fn replace_tokens(&self, pair: TokenPair) {
+        self.inner.tokens.replace(pair);
+    }
+
+    /// The pair to retry with after the one read with `ticket` was rejected (or, without a
+    /// ticket, a proactive refresh). The refresh call runs in its own task.
+    async fn renew(&self, ticket: Option<Ticket>) -> Result<TokenPair, VendorError> {
+        let client = self.clone();
+        let refresh = move |pair| async move { client.refresh_call(pair).await };
+        match ticket {
+            Some(ticket) => self.inner.tokens.renew(ticket, refresh).await,
+            None => self.inner.tokens.force(refresh).await,
+        }
     }
 
     /// check-login-status, refreshing the token once if it is rejected.
     async fn check_login(&self, device_number: &str) -> Result<LoginStatus, VendorError> {
-        let (access, ticket) = self.inner.tokens.access().await;
+        let (access, ticket) = self.inner.tokens.access();
         let data = match self.check_once(device_number, &access).await {
             Err(VendorError::CredentialsRejected(_)) => {
-                let renewed = self
-                    .inner
-                    .tokens
-                    .renew(ticket, |pair| self.refresh_call(pair));
-                let access = renewed.await?;
-                self.check_once(device_number, &access)
+                let pair = self.renew(Some(ticket)).await?;
+                self.check_once(device_number, &pair.access)
                     .await
                     .map_err(|e| match e {
                         VendorError::CredentialsRejected(m) => VendorError::CredentialsRejected(
@@ -145,25 +161,11 @@ impl ShriseClient {
         let request = http
             .get_with_segment(CHECK_LOGIN_STATUS, device_number)
             .header(self.inner.header.clone(), value);
-        let body = http.send(CHECK_LOGIN_STATUS, request).await;
-        body.and_then(|body| read_envelope(CHECK_LOGIN_STATUS, &body))
-            .map_err(|e| redact(e, &[access.expose_secret()]))
-    }
-
-    /// One refresh call for `pair`; a platform refusal is `CredentialsRejected`, a transport
-    /// failure stays a transport failure (it says nothing about the tokens).
-    async fn refresh_call(&self, pair: TokenPair) -> Result<Renewed, VendorError> {
-        let (access, refresh) = (pair.access.expose_secret(), pair.refresh.expose_secret());
-        let body = json!({ "accessToken": access, "refreshToken": refresh });
-        let http = &self.inner.http;
-        let answer = http
-            .send(TOKEN_REFRESH, http.post(TOKEN_REFRESH).json(&body))
+        let body = http
+            .send(CHECK_LOGIN_STATUS, request, &[access.expose_secret()])
             .await;
-        let renewed = answer
-            .and_then(|body| read_envelope(TOKEN_REFRESH, &body))
-            .map_err(refresh_failure)
-            .and_then(|data| read_renewed(&data, &self.inner.prefix));
-        renewed.map_err(|e| redact(e, &[access, refresh]))
+        body.and_then(|body| read_envelope(CHECK_LOGIN_STATUS, &body, status_failure))
+            .map_err(|e| redact(e, &[access.expose_secret()]))
     }
 }
 
@@ -231,30 +233,28 @@ fn auth_value(prefix: &str, access: &SecretString) -> Result<HeaderValue, Vendor
     Ok(value)
 }
 
-/// Reads `{"code","data","msg"}`: `data` on code 0, else the classified failure.
-fn read_envelope(endpoint: &str, body: &Value) -> Result<Value, VendorError> {
+/// Reads `{"code","data","msg"}`: `data` on code 0, else the failure as `classify` reads the
+/// code and message (each endpoint has its own words for a rejected token).
+fn read_envelope(
+    endpoint: &str,
+    body: &Value,
+    classify: fn(String, String) -> VendorError,
+) -> Result<Value, VendorError> {
     let fields = object(body, endpoint)?;
     let Some(code) = fields.get("code").and_then(code_text) else {
-        return Err(malformed(
-            &format!("{endpoint}: no code"),
-            &body.to_string(),
-        ));
+        return Err(malformed_shape(&format!("{endpoint}: no code"), body));
     };
     if code == SUCCESS {
         return Ok(fields.get("data").cloned().unwrap_or(Value::Null));
     }
-    Err(failure(code, text_field(fields, &["msg", "message"])))
+    Err(classify(code, text_field(fields, &["msg", "message"])))
 }
 
-/// What a non-zero code means. 401/403 or token words are a rejected token (the caller
-/// refreshes once); an unknown device is `DeviceGone`.
-fn failure(code: String, msg: String) -> VendorError {
-    let token_words = ["过期", "失效", "未登录"];
-    if code == "401"
-        || code == "403"
-        || mentions_auth(&msg)
-        || token_words.iter().any(|w| msg.contains(w))
-    {
+/// What a non-zero code from check-login-status means. 401/403 or a message about the token
+/// (token, 令牌, 认证, 授权) is a rejected token (the caller refreshes once); 未登录, 过期 and
+/// 失效 are NOT: there they describe the device. An unknown device is `DeviceGone`.
+fn status_failure(code: String, msg: String) -> VendorError {
+    if code == "401" || code == "403" || mentions_auth(&msg) || msg.contains("令牌") {
         VendorError::CredentialsRejected(format!("code {code}: {msg}"))
     } else if msg.contains("不存在") || code == "404" {
         VendorError::DeviceGone(msg)
@@ -265,57 +265,17 @@ fn failure(code: String, msg: String) -> VendorError {
     }
 }
 
-/// What a failed refresh call means. A refusal by the platform means the pair is no good;
-/// "slow down" and transport failures say nothing about it; a malformed answer is never
-/// quoted (it may hold a new token).
-fn refresh_failure(error: VendorError) -> VendorError {
-    match error {
-        VendorError::CredentialsRejected(m)
-        | VendorError::Refused { message: m, .. }
-        | VendorError::DeviceGone(m) => {
-            VendorError::CredentialsRejected(format!("token refresh rejected: {m}"))
-        }
-        VendorError::Malformed(_) => VendorError::Malformed(format!(
-            "{TOKEN_REFRESH}: answer is not the documented envelope"
-        )),
-        other => other,
-    }
-}
-
 /// check-login-status `data{isLogin, lastLoginTime}`; an unreadable time is dropped (the
 /// login state is what matters).
 fn read_status(data: &Value) -> Result<LoginStatus, VendorError> {
     let Some(is_login) = data.get("isLogin").and_then(Value::as_bool) else {
         let what = format!("{CHECK_LOGIN_STATUS}: data.isLogin is not a bool");
-        return Err(malformed(&what, &data.to_string()));
+        return Err(malformed_shape(&what, data));
     };
     let last_login = data.get("lastLoginTime").and_then(parse_vendor_time);
     Ok(LoginStatus {
         is_login,
         last_login,
-    })
-}
-
-/// The refresh answer: `data{value, expire}` (documented) or the login shape
-/// `data{accessToken{value,expire}, refreshToken{value,expire}}`; a refresh token is taken
-/// when present. The new access token must be sendable with `prefix`.
-fn read_renewed(data: &Value, prefix: &str) -> Result<Renewed, VendorError> {
-    let token = |node: &Value| {
-        let value = node.get("value").and_then(Value::as_str).map(str::trim)?;
-        let expires = node.get("expire").and_then(parse_vendor_time);
-        (!value.is_empty()).then(|| (SecretString::from(value.to_owned()), expires))
-    };
-    let access_node = data.get("accessToken").unwrap_or(data);
-    let Some((access, access_expires)) = token(access_node) else {
-        return Err(VendorError::Malformed(format!(
-            "{TOKEN_REFRESH}: answer without a new access token"
-        )));
-    };
-    auth_value(prefix, &access)?;
-    Ok(Renewed {
-        access,
-        access_expires,
-        refresh: data.get("refreshToken").and_then(token),
     })
 }
 

@@ -1,19 +1,27 @@
 //! The shrise token pair held by the client: read for every call, renewed at most once per
-//! rejection however many calls saw it, and published on a watch channel at every rotation so
-//! the keeper can store it durably.
+//! rejection however many calls saw it, never renewed again too soon after a failed refresh,
+//! and published on a watch channel at every change so the keeper can store it durably.
 //!
-//! Every reader takes a [`Ticket`] with the token: the pair's generation (bumped by each
-//! successful refresh) and the refresh attempt count. A caller whose token was rejected asks
-//! [`Tokens::renew`] with its ticket: if the generation moved, someone already refreshed and
-//! the caller just retries with the new token; if only the attempt count moved, a refresh was
-//! tried and failed meanwhile and the caller gets that failure instead of trying again.
+//! Every reader takes a [`Ticket`] (the pair's generation, bumped by each refresh or
+//! replacement) with the token. A caller whose token was rejected asks [`Tokens::renew`]: if
+//! the generation moved, it just retries with the newer pair; if a refresh is running, it waits
+//! for that one; if the last refresh failed and its backoff has not passed, it gets that
+//! failure without a call; otherwise it starts the refresh.
+//!
+//! The refresh exchange runs in a spawned task that stores (and publishes) its outcome before
+//! anyone can observe it: a caller that is cancelled mid-refresh loses nothing, and a pair the
+//! platform rotated is never dropped on the floor. The state lock is never held across an
+//! await, so no caller waits for a request slot while holding it.
 
 use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use jiff::Timestamp;
 use secrecy::SecretString;
-use tokio::sync::{Mutex, watch};
+use tokio::sync::watch;
+use tokio::time::Instant;
 
+use super::backoff;
 use crate::vendor::{TokenPair, VendorError};
 
 /// What a successful refresh call returned.
@@ -29,11 +37,15 @@ pub(super) struct Renewed {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Ticket {
     generation: u64,
-    attempts: u64,
 }
 
-/// The pair, its counters and the update channel.
+/// The pair, its refresh bookkeeping and the update channel; cheap to clone (shared inside).
+#[derive(Clone)]
 pub(super) struct Tokens {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
     state: Mutex<State>,
     updates: watch::Sender<TokenPair>,
 }
@@ -41,211 +53,228 @@ pub(super) struct Tokens {
 struct State {
     pair: TokenPair,
     generation: u64,
-    attempts: u64,
-    last_failure: Option<VendorError>,
+    /// Refusals of the refresh token in a row (reset by a new pair).
+    refusals: u32,
+    /// The last refresh failure and when a refresh may be tried again.
+    failure: Option<Failure>,
+    /// Set while a refresh task runs; turns `true` once it has stored its outcome.
+    in_flight: Option<watch::Receiver<bool>>,
+}
+
+struct Failure {
+    error: VendorError,
+    retry_at: Instant,
+}
+
+/// What a caller with a rejected token does next.
+enum Step {
+    /// Use this (newer) pair.
+    Current(TokenPair),
+    /// The last refresh failed and its backoff has not passed.
+    Failed(VendorError),
+    /// A refresh is running: wait for it, then look again.
+    Wait(watch::Receiver<bool>),
+    /// Refresh this pair (of this generation), signalling completion on the sender.
+    Start(TokenPair, u64, watch::Sender<bool>),
 }
 
 impl Tokens {
     /// Starts from the pair the keeper passed in.
     pub(super) fn new(pair: TokenPair) -> Tokens {
         let (updates, _) = watch::channel(pair.clone());
+        let state = State {
+            pair,
+            generation: 0,
+            refusals: 0,
+            failure: None,
+            in_flight: None,
+        };
         Tokens {
-            state: Mutex::new(State {
-                pair,
-                generation: 0,
-                attempts: 0,
-                last_failure: None,
+            shared: Arc::new(Shared {
+                state: Mutex::new(state),
+                updates,
             }),
-            updates,
         }
     }
 
-    /// A receiver seeing the current pair now and every rotation after.
+    /// A receiver seeing the current pair now and every change after.
     pub(super) fn subscribe(&self) -> watch::Receiver<TokenPair> {
-        self.updates.subscribe()
+        self.shared.updates.subscribe()
     }
 
     /// The current pair.
-    pub(super) async fn pair(&self) -> TokenPair {
-        self.state.lock().await.pair.clone()
+    pub(super) fn pair(&self) -> TokenPair {
+        self.lock().pair.clone()
     }
 
     /// The access token to send, with the ticket to present if it is rejected.
-    pub(super) async fn access(&self) -> (SecretString, Ticket) {
-        let state = self.state.lock().await;
+    pub(super) fn access(&self) -> (SecretString, Ticket) {
+        let state = self.lock();
         let ticket = Ticket {
             generation: state.generation,
-            attempts: state.attempts,
         };
         (state.pair.access.clone(), ticket)
     }
 
-    /// After the access token read with `ticket` was rejected: the access token to retry
-    /// with. Calls `refresh` (with the current pair) only when nobody refreshed or tried to
-    /// since that read; concurrent callers wait for the one refresh and share its outcome.
+    /// Puts a new pair in place (the keeper got one elsewhere, e.g. after an SMS login): a new
+    /// generation, so a refused refresh token no longer holds anything back. Published too.
+    pub(super) fn replace(&self, pair: TokenPair) {
+        let mut state = self.lock();
+        state.pair = pair;
+        state.generation += 1;
+        state.refusals = 0;
+        state.failure = None;
+        self.shared.updates.send_replace(state.pair.clone());
+    }
+
+    /// After the pair read with `ticket` was rejected: the pair to retry with. Calls `refresh`
+    /// (with the current pair) only when nobody refreshed since that read, no refresh is
+    /// running, and no failed refresh is still backing off.
     pub(super) async fn renew<F, Fut>(
         &self,
         ticket: Ticket,
         refresh: F,
-    ) -> Result<SecretString, VendorError>
+    ) -> Result<TokenPair, VendorError>
     where
         F: FnOnce(TokenPair) -> Fut,
-        Fut: Future<Output = Result<Renewed, VendorError>>,
+        Fut: Future<Output = Result<Renewed, VendorError>> + Send + 'static,
     {
-        let mut state = self.state.lock().await;
-        if state.generation != ticket.generation {
-            return Ok(state.pair.access.clone());
+        loop {
+            match self.step(ticket) {
+                Step::Current(pair) => return Ok(pair),
+                Step::Failed(error) => return Err(error),
+                Step::Wait(mut done) => {
+                    // An error means the task ended without settling; `step` clears it.
+                    let _ = done.wait_for(|settled| *settled).await;
+                }
+                Step::Start(pair, generation, done) => {
+                    return self.run(refresh(pair), generation, done).await;
+                }
+            }
         }
-        if state.attempts != ticket.attempts {
-            return Err(state.last_failure.clone().unwrap_or_else(|| {
-                VendorError::CredentialsRejected("token refresh failed".into())
-            }));
-        }
-        self.attempt(&mut state, refresh)
-            .await
-            .map(|pair| pair.access)
     }
 
-    /// Refreshes now, whatever the state (proactive refresh before expiry).
+    /// Refreshes now (before the access token expires), unless a refresh is running (its
+    /// outcome is shared) or a failed one is still backing off.
     pub(super) async fn force<F, Fut>(&self, refresh: F) -> Result<TokenPair, VendorError>
     where
         F: FnOnce(TokenPair) -> Fut,
-        Fut: Future<Output = Result<Renewed, VendorError>>,
+        Fut: Future<Output = Result<Renewed, VendorError>> + Send + 'static,
     {
-        let mut state = self.state.lock().await;
-        self.attempt(&mut state, refresh).await
+        let (_, ticket) = self.access();
+        self.renew(ticket, refresh).await
     }
 
-    /// One refresh attempt under the lock; on success the new pair is stored and published.
-    async fn attempt<F, Fut>(&self, state: &mut State, refresh: F) -> Result<TokenPair, VendorError>
+    /// Decides, under the lock, what a caller holding `ticket` does next.
+    fn step(&self, ticket: Ticket) -> Step {
+        let mut state = self.lock();
+        if state.generation != ticket.generation {
+            return Step::Current(state.pair.clone());
+        }
+        if let Some(done) = &state.in_flight {
+            if done.has_changed().is_ok() {
+                return Step::Wait(done.clone());
+            }
+            state.in_flight = None;
+        }
+        if let Some(failure) = &state.failure
+            && Instant::now() < failure.retry_at
+        {
+            return Step::Failed(failure.error.clone());
+        }
+        let (done, settled) = watch::channel(false);
+        state.in_flight = Some(settled);
+        Step::Start(state.pair.clone(), state.generation, done)
+    }
+
+    /// Runs `refresh` in its own task, which stores the outcome whatever happens to the caller.
+    async fn run<Fut>(
+        &self,
+        refresh: Fut,
+        generation: u64,
+        done: watch::Sender<bool>,
+    ) -> Result<TokenPair, VendorError>
     where
-        F: FnOnce(TokenPair) -> Fut,
-        Fut: Future<Output = Result<Renewed, VendorError>>,
+        Fut: Future<Output = Result<Renewed, VendorError>> + Send + 'static,
     {
-        state.attempts += 1;
-        match refresh(state.pair.clone()).await {
-            Ok(renewed) => {
-                state.pair.access = renewed.access;
-                state.pair.access_expires = renewed.access_expires;
-                if let Some((refresh, expires)) = renewed.refresh {
-                    state.pair.refresh = refresh;
-                    state.pair.refresh_expires = expires;
-                }
-                state.generation += 1;
-                state.last_failure = None;
-                self.updates.send_replace(state.pair.clone());
-                Ok(state.pair.clone())
-            }
-            Err(error) => {
-                state.last_failure = Some(error.clone());
-                Err(error)
-            }
+        let tokens = self.clone();
+        let task = tokio::spawn(async move {
+            let outcome = refresh.await;
+            tokens.settle(outcome, generation, done)
+        });
+        match task.await {
+            Ok(result) => result,
+            Err(e) => Err(VendorError::Transport(format!(
+                "token refresh task failed: {e}"
+            ))),
         }
     }
+
+    /// Stores a refresh outcome for the pair of `generation`: a new pair is kept and published,
+    /// a failure is kept with its backoff. If the pair was replaced meanwhile, the replacement
+    /// stands and is what the caller gets.
+    fn settle(
+        &self,
+        outcome: Result<Renewed, VendorError>,
+        generation: u64,
+        done: watch::Sender<bool>,
+    ) -> Result<TokenPair, VendorError> {
+        let mut state = self.lock();
+        state.in_flight = None;
+        let result = if state.generation != generation {
+            Ok(state.pair.clone())
+        } else {
+            match outcome {
+                Ok(renewed) => Ok(self.rotate(&mut state, renewed)),
+                Err(error) => {
+                    back_off(&mut state, &error);
+                    Err(error)
+                }
+            }
+        };
+        drop(state);
+        done.send_replace(true);
+        result
+    }
+
+    /// Puts a refreshed pair in place and publishes it.
+    fn rotate(&self, state: &mut State, renewed: Renewed) -> TokenPair {
+        state.pair.access = renewed.access;
+        state.pair.access_expires = renewed.access_expires;
+        if let Some((refresh, expires)) = renewed.refresh {
+            state.pair.refresh = refresh;
+            state.pair.refresh_expires = expires;
+        }
+        state.generation += 1;
+        state.refusals = 0;
+        state.failure = None;
+        self.shared.updates.send_replace(state.pair.clone());
+        state.pair.clone()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.shared
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Records a failed refresh: a refusal of the token backs off exponentially, anything else
+/// (transport, timeout, a busy platform) briefly and without counting as a refusal.
+fn back_off(state: &mut State, error: &VendorError) {
+    let nominal = if error.is_credentials() {
+        state.refusals = state.refusals.saturating_add(1);
+        backoff::after_refusals(state.refusals)
+    } else {
+        backoff::after_other_failure()
+    };
+    let delay = backoff::jittered(nominal, backoff::jitter());
+    state.failure = Some(Failure {
+        error: error.clone(),
+        retry_at: Instant::now() + delay,
+    });
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use secrecy::ExposeSecret;
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    fn pair(access: &str, refresh: &str) -> TokenPair {
-        TokenPair {
-            access: SecretString::from(access),
-            access_expires: None,
-            refresh: SecretString::from(refresh),
-            refresh_expires: None,
-        }
-    }
-
-    fn renewed(access: &str) -> Renewed {
-        Renewed {
-            access: SecretString::from(access),
-            access_expires: None,
-            refresh: None,
-        }
-    }
-
-    #[tokio::test]
-    async fn one_refresh_for_many_rejections_of_one_token() {
-        let tokens = Arc::new(Tokens::new(pair("a1", "r1")));
-        let calls = Arc::new(AtomicUsize::new(0));
-        let (_, ticket) = tokens.access().await;
-        let mut tasks = Vec::new();
-        for _ in 0..5 {
-            let (tokens, calls) = (Arc::clone(&tokens), Arc::clone(&calls));
-            tasks.push(tokio::spawn(async move {
-                let refresh = |_| async move {
-                    calls.fetch_add(1, Ordering::SeqCst);
-                    tokio::task::yield_now().await;
-                    Ok(renewed("a2"))
-                };
-                tokens
-                    .renew(ticket, refresh)
-                    .await
-                    .map(|a| a.expose_secret().to_owned())
-            }));
-        }
-        for task in tasks {
-            let access = task
-                .await
-                .map_err(|e| e.to_string())
-                .and_then(|r| r.map_err(|e| e.to_string()));
-            assert_eq!(access.as_deref(), Ok("a2"));
-        }
-        assert_eq!(calls.load(Ordering::SeqCst), 1);
-    }
-
-    #[tokio::test]
-    async fn failed_refresh_is_shared_then_a_fresh_read_may_retry() {
-        let tokens = Tokens::new(pair("a1", "r1"));
-        let (_, ticket) = tokens.access().await;
-        let rejected = VendorError::CredentialsRejected("token refresh rejected: x".into());
-        let first = tokens
-            .renew(ticket, |_| async { Err(rejected.clone()) })
-            .await;
-        assert_eq!(first.err(), Some(rejected.clone()));
-        // A caller holding the same ticket gets the failure without another attempt.
-        let second = tokens
-            .renew(ticket, |_| async { Ok(renewed("never")) })
-            .await;
-        assert_eq!(second.err(), Some(rejected));
-        // A caller that read the token after the failure may try again.
-        let (_, fresh) = tokens.access().await;
-        let third = tokens.renew(fresh, |_| async { Ok(renewed("a2")) }).await;
-        assert_eq!(
-            third.ok().map(|a| a.expose_secret().to_owned()).as_deref(),
-            Some("a2")
-        );
-    }
-
-    #[tokio::test]
-    async fn rotation_is_published_and_keeps_or_replaces_the_refresh_token() {
-        let tokens = Tokens::new(pair("a1", "r1"));
-        let mut updates = tokens.subscribe();
-        let forced = tokens.force(|old| async move {
-            assert_eq!(old.refresh.expose_secret(), "r1");
-            Ok(renewed("a2"))
-        });
-        assert!(forced.await.is_ok());
-        assert!(updates.has_changed().unwrap_or(false));
-        let seen = updates.borrow_and_update().clone();
-        assert_eq!(
-            (seen.access.expose_secret(), seen.refresh.expose_secret()),
-            ("a2", "r1")
-        );
-        let both = Renewed {
-            refresh: Some((SecretString::from("r2"), None)),
-            ..renewed("a3")
-        };
-        assert!(tokens.force(|_| async { Ok(both) }).await.is_ok());
-        let now = tokens.pair().await;
-        assert_eq!(
-            (now.access.expose_secret(), now.refresh.expose_secret()),
-            ("a3", "r2")
-        );
-        assert_eq!(updates.borrow().access.expose_secret(), "a3");
-    }
-}
+mod tests;

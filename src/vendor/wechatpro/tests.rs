@@ -4,10 +4,12 @@ use super::*;
 use crate::vendor::ReasonCategory;
 use serde_json::json;
 
+const SECRET: &str = "wp-SECRET-authorization-0123";
+
 fn reply(raw: &str) -> Result<Reply, VendorError> {
     let body: Value =
         serde_json::from_str(raw).map_err(|e| VendorError::Malformed(e.to_string()))?;
-    parse_reply(IS_ONLINE, &body)
+    parse_reply(IS_ONLINE, &body, SECRET)
 }
 
 fn probe(raw: &str) -> Probe {
@@ -78,6 +80,52 @@ fn code_1001_other_messages_are_unknown_with_a_class() {
             other => panic!("{message}: expected unknown, got {other:?}"),
         }
     }
+}
+
+#[test]
+fn code_1001_offline_needs_the_documented_text() {
+    for message in ["离线检测失败", "离线", "设备离线状态未知"] {
+        let raw = json!({"code": "1001", "message": message}).to_string();
+        let p = probe(&raw);
+        assert!(
+            matches!(p, Probe::Unknown(VendorError::Refused { .. })),
+            "{message}: {p:?}"
+        );
+    }
+}
+
+#[test]
+fn nested_failure_in_1000_is_a_failure() {
+    let raw = r#"{"message":"成功","code":"1000","data":{"code":"1001","message":"二次登录失败，请使用扫码登录"}}"#;
+    let expected = VendorError::Refused {
+        code: "1001".into(),
+        message: "二次登录失败，请使用扫码登录".into(),
+    };
+    assert_eq!(failure(raw), Some(expected));
+    let raw = r#"{"code":1000,"data":{"code":"1000","wcId":"wxid_1"}}"#;
+    assert_eq!(failure(raw), None);
+    // A nested 1001 is a failure, but never the documented offline answer.
+    let p = probe(r#"{"code":"1000","data":{"code":"1001","message":"已离线"}}"#);
+    assert!(
+        matches!(p, Probe::Unknown(VendorError::Refused { .. })),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn echoed_authorization_is_scrubbed_from_every_message() {
+    let off = probe(&json!({"code": "1001", "message": format!("已离线 {SECRET}")}).to_string());
+    assert!(
+        matches!(&off, Probe::Offline { message: Some(m), .. } if m == "已离线 [redacted]"),
+        "{off:?}"
+    );
+    let raw = json!({"code": "1001", "message": format!("Authorization {SECRET} 认证失败")});
+    let err = failure(&raw.to_string());
+    let expected = VendorError::CredentialsRejected("Authorization [redacted] 认证失败".into());
+    assert_eq!(err, Some(expected));
+    let raw = json!({"code": "1000", "data": {"code": 1001, "message": format!("x {SECRET}")}});
+    let shown = format!("{:?}", failure(&raw.to_string()));
+    assert!(!shown.contains(SECRET), "{shown}");
 }
 
 #[test]

@@ -7,8 +7,8 @@ use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use super::{json_answer, settings, truncated_answer};
-use crate::vendor::gewe::GeweClient;
+use super::{json_answer, received, settings, truncated_answer};
+use crate::vendor::gewe::{GeweClient, LoginCheck, LoginState};
 use crate::vendor::{Auth, DeviceRef, Probe, ReconnectOutcome, SecondLogin, Vendor, VendorError};
 
 const TOKEN: &str = "gewe-SECRET-token";
@@ -71,7 +71,30 @@ async fn reconnection_and_dialog_login_shapes() {
         ..DeviceRef::new("wx_1")
     };
     let login = client.second_login(device, Duration::from_secs(5)).await;
-    assert_eq!(login, Ok(SecondLogin { new_w_id: None }));
+    let expected = SecondLogin {
+        new_w_id: None,
+        login_uuid: Some("u".into()),
+    };
+    assert_eq!(login, Ok(expected));
+}
+
+#[tokio::test]
+async fn check_login_shape() {
+    let server = MockServer::start().await;
+    let data = json!({"uuid": "u", "status": 1, "expiredTime": 170, "loginInfo": null});
+    gewe_call("/login/checkLogin", json!({"appId": "wx_1", "uuid": "u"}))
+        .respond_with(json_answer(
+            json!({"ret": 200, "msg": "操作成功", "data": data}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let check = client(&server).check_login("wx_1", "u").await;
+    let expected = LoginCheck {
+        state: LoginState::Scanned,
+        expires_in: Some(Duration::from_secs(170)),
+    };
+    assert_eq!(check, Ok(expected));
 }
 
 #[tokio::test]
@@ -84,7 +107,7 @@ async fn dialog_login_without_region_sends_nothing() {
         login,
         Err(VendorError::Unsupported("gewe dialogLogin needs region_id"))
     );
-    let received = server.received_requests().await.unwrap_or_default();
+    let received = received(&server).await;
     assert!(received.is_empty(), "{} requests sent", received.len());
 }
 

@@ -4,22 +4,30 @@
 //! client and against the simulator in the integration tests.
 
 mod gewe;
+mod http;
+mod secrets;
 mod shrise;
+mod slots;
 mod wechatpro;
 mod wkteam;
 
 use std::time::Duration;
 
 use serde_json::Value;
-use wiremock::{MockServer, ResponseTemplate};
+use wiremock::{MockServer, Request, ResponseTemplate};
 
 use super::{Auth, ClientSettings};
 
 /// Settings for a client talking to `server` (plus `prefix`), with a generous timeout.
 fn settings(server: &MockServer, prefix: &str, auth: Auth) -> ClientSettings {
+    settings_for(&format!("{}{prefix}", server.uri()), auth)
+}
+
+/// Settings for a client talking to `base_url`, with a generous timeout.
+fn settings_for(base_url: &str, auth: Auth) -> ClientSettings {
     ClientSettings {
         name: "wire".into(),
-        base_url: format!("{}{prefix}", server.uri()),
+        base_url: base_url.into(),
         timeout: Duration::from_secs(10),
         max_in_flight: 8,
         auth,
@@ -34,4 +42,13 @@ fn json_answer(body: Value) -> ResponseTemplate {
 /// HTTP 200 claiming JSON but carrying a truncated body.
 fn truncated_answer() -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_raw(r#"{"ret":200,"msg":"#, "application/json")
+}
+
+/// Every request `server` received; panics when request recording is off (a `None` would make
+/// "nothing was sent" assertions pass vacuously).
+async fn received(server: &MockServer) -> Vec<Request> {
+    match server.received_requests().await {
+        Some(requests) => requests,
+        None => panic!("the mock server does not record requests"),
+    }
 }

@@ -1,12 +1,14 @@
 //! shrise on the wire: the token header (default and custom), and the refresh-once-and-retry
 //! dance, including ONE refresh for many concurrent rejections.
 
+use std::time::Duration;
+
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use super::{json_answer, settings};
+use super::{json_answer, received, settings};
 use crate::vendor::shrise::ShriseClient;
 use crate::vendor::{Auth, DeviceRef, Probe, TokenPair, Vendor, VendorError};
 
@@ -248,4 +250,109 @@ async fn proactive_refresh_publishes() {
     assert_eq!(updates.borrow().access.expose_secret(), "a2");
     let shown = format!("{client:?}");
     assert!(!shown.contains("a2") && !shown.contains("r1"), "{shown}");
+}
+
+#[tokio::test]
+async fn a_dead_refresh_token_is_tried_once_for_many_probes() {
+    let server = MockServer::start().await;
+    status_with("Bearer a1")
+        .respond_with(ResponseTemplate::new(401))
+        .expect(5)
+        .mount(&server)
+        .await;
+    let answer = json!({"code": 401, "msg": "refreshToken已失效", "data": null});
+    refresh_call()
+        .respond_with(json_answer(answer))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    for _ in 0..5 {
+        let probe = client.probe(DeviceRef::new("PC-1")).await;
+        assert!(
+            matches!(&probe, Probe::Unknown(VendorError::CredentialsRejected(m)) if m.contains("refreshToken已失效")),
+            "{probe:?}"
+        );
+    }
+    let refreshes = received(&server).await;
+    let refreshes = refreshes
+        .iter()
+        .filter(|r| r.url.path() == "/app/auth/token/refresh");
+    assert_eq!(refreshes.count(), 1);
+}
+
+#[tokio::test]
+async fn a_caller_cancelled_mid_refresh_loses_no_rotation() {
+    let server = MockServer::start().await;
+    status_with("Bearer a1")
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    let answer = json!({"code": 0, "data": {"value": "a2", "expire": ""}});
+    refresh_call()
+        .respond_with(json_answer(answer).set_delay(Duration::from_millis(500)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let mut updates = client.token_updates();
+    // The caller gives up while the refresh answer is still on its way.
+    let cancelled = tokio::time::timeout(
+        Duration::from_millis(100),
+        client.probe(DeviceRef::new("PC-1")),
+    )
+    .await;
+    assert!(cancelled.is_err(), "the probe finished: {cancelled:?}");
+    let published = tokio::time::timeout(Duration::from_secs(10), updates.changed()).await;
+    assert!(matches!(published, Ok(Ok(()))), "{published:?}");
+    assert_eq!(updates.borrow().access.expose_secret(), "a2");
+    assert_eq!(client.tokens().await.access.expose_secret(), "a2");
+}
+
+#[tokio::test]
+async fn a_busy_refresh_endpoint_is_refused_not_credentials() {
+    let server = MockServer::start().await;
+    status_with("Bearer a1")
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    let answer = json!({"code": 500, "msg": "系统繁忙", "data": null});
+    refresh_call()
+        .respond_with(json_answer(answer))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let probe = client(&server).probe(DeviceRef::new("PC-1")).await;
+    assert!(
+        matches!(&probe, Probe::Unknown(VendorError::Refused { code, .. }) if code == "500"),
+        "{probe:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_flat_refresh_answer_is_used_and_published() {
+    let server = MockServer::start().await;
+    status_with("Bearer a1")
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    status_with("Bearer a2")
+        .respond_with(logged_in())
+        .expect(1)
+        .mount(&server)
+        .await;
+    let answer = json!({"code": 0, "data": {"accessToken": "a2", "refreshToken": "r2"}});
+    refresh_call()
+        .respond_with(json_answer(answer))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let probe = client.probe(DeviceRef::new("PC-1")).await;
+    assert!(matches!(probe, Probe::Online { .. }), "{probe:?}");
+    let pair = client.token_updates().borrow().clone();
+    assert_eq!(
+        (pair.access.expose_secret(), pair.refresh.expose_secret()),
+        ("a2", "r2")
+    );
 }

@@ -7,7 +7,7 @@ use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer};
 
-use super::{json_answer, settings};
+use super::{json_answer, received, settings};
 use crate::vendor::wkteam::WkteamClient;
 use crate::vendor::{Auth, DeviceRef, Probe, Vendor, VendorError};
 
@@ -119,8 +119,56 @@ async fn probe_without_wid_sends_nothing() {
         ),
         "{probe:?}"
     );
-    let received = server.received_requests().await.unwrap_or_default();
+    let received = received(&server).await;
     assert!(received.is_empty());
     let shown = format!("{:?}", client(&server, None));
     assert!(!shown.contains(AUTHORIZATION), "{shown}");
+}
+
+/// A client with a short provider timeout (300 ms).
+fn impatient_client(server: &MockServer) -> WkteamClient {
+    let auth = Auth::Wkteam {
+        authorization: SecretString::from(AUTHORIZATION),
+        second_login_type: None,
+    };
+    let settings = crate::vendor::ClientSettings {
+        timeout: Duration::from_millis(300),
+        ..settings(server, "", auth)
+    };
+    match WkteamClient::new(&settings) {
+        Ok(client) => client,
+        Err(e) => panic!("cannot build client: {e}"),
+    }
+}
+
+#[tokio::test]
+async fn second_login_waits_past_the_provider_timeout_up_to_wait() {
+    let server = MockServer::start().await;
+    let answer =
+        json!({"message": "成功", "code": "1000", "data": {"wcId": "wxid_1", "wId": "w-new"}});
+    wk_call("/secondLogin", json!({"wcId": "wxid_1"}))
+        .respond_with(json_answer(answer).set_delay(Duration::from_millis(1500)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // The provider timeout (300 ms) is far below the answer's delay; `wait` is far above it.
+    let login = impatient_client(&server)
+        .second_login(DeviceRef::new("wxid_1"), Duration::from_secs(30))
+        .await;
+    assert_eq!(login.map(|s| s.new_w_id), Ok(Some("w-new".to_owned())));
+}
+
+#[tokio::test]
+async fn second_login_gives_up_after_wait() {
+    let server = MockServer::start().await;
+    let answer = json!({"code": "1000", "data": {"wId": "w-new"}});
+    wk_call("/secondLogin", json!({"wcId": "wxid_1"}))
+        .respond_with(json_answer(answer).set_delay(Duration::from_secs(3)))
+        .mount(&server)
+        .await;
+    // The answer would come well within the provider timeout (10 s), but after `wait`.
+    let login = client(&server, None)
+        .second_login(DeviceRef::new("wxid_1"), Duration::from_millis(300))
+        .await;
+    assert_eq!(login, Err(VendorError::Timeout));
 }
