@@ -25,6 +25,24 @@ pub(crate) struct Call<'a> {
     pub(crate) endpoint: &'static str,
 }
 
+impl<'a> Call<'a> {
+    /// The call a vendor handler received: its vendor, the request line and the endpoint it
+    /// names (the path without the vendor's prefix).
+    pub(crate) fn new(
+        vendor: VendorKind,
+        method: &'a Method,
+        uri: &'a axum::http::Uri,
+        endpoint: &'static str,
+    ) -> Call<'a> {
+        Call {
+            vendor,
+            method,
+            path: uri.path(),
+            endpoint,
+        }
+    }
+}
+
 /// How the request named its device (decides the device fault and the logged device).
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Named<'a> {

@@ -110,12 +110,7 @@ async fn handle(
     let named = app_id
         .filter(|id| !id.is_empty())
         .map_or(Named::Nothing, Named::Id);
-    let call = Call {
-        vendor: VendorKind::Gewe,
-        method: &method,
-        path: uri.path(),
-        endpoint: op.endpoint(),
-    };
+    let call = Call::new(VendorKind::Gewe, &method, &uri, op.endpoint());
     let token = headers.get("x-gewe-token").map(|v| v.as_bytes());
     faults::serve(&app, call, named, || async {
         reply::json(&answer(

@@ -129,12 +129,7 @@ pub(crate) fn routes() -> Router<App> {
 }
 
 fn call<'a>(op: Op, method: &'a Method, uri: &'a Uri) -> Call<'a> {
-    Call {
-        vendor: VendorKind::Shrise,
-        method,
-        path: uri.path(),
-        endpoint: op.endpoint(),
-    }
+    Call::new(VendorKind::Shrise, method, uri, op.endpoint())
 }
 
 fn fail(code: i64, msg: &str) -> Value {

@@ -148,12 +148,7 @@ async fn handle(
 ) -> Response {
     let device_id = form.as_ref().and_then(|f| f.get("deviceId"));
     let named = device_id.map_or(Named::Nothing, Named::Id);
-    let call = Call {
-        vendor: VendorKind::Wechatpro,
-        method: &method,
-        path: uri.path(),
-        endpoint: op.endpoint(),
-    };
+    let call = Call::new(VendorKind::Wechatpro, &method, &uri, op.endpoint());
     let auth = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
     faults::serve(&app, call, named, || answer(&app, op, auth, form.as_ref())).await
 }

@@ -118,12 +118,7 @@ async fn handle(
         Op::QueryLoginWx => None,
         _ => field(|b| b.wc_id.as_ref()).map(Named::Id),
     };
-    let call = Call {
-        vendor: VendorKind::Wkteam,
-        method: &method,
-        path: uri.path(),
-        endpoint: op.endpoint(),
-    };
+    let call = Call::new(VendorKind::Wkteam, &method, &uri, op.endpoint());
     let auth = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
     faults::serve(&app, call, named.unwrap_or(Named::Nothing), || async {
         match decide(&app.sim, op, auth, parsed.as_ref(), Timestamp::now()) {
