@@ -4,13 +4,21 @@
 //! - [`cli`]: the command line (clap definitions only);
 //! - [`config`]: raw TOML → validated [`config::Config`], the only config the runtime sees;
 //! - [`vendor`]: one client per gateway behind the [`vendor::Vendor`] trait;
+//! - [`keeper`]: the supervisor, the device runners and the pure per-device machine;
+//! - [`incident`]: the incident kinds and keys shared by keeper, ledger and store;
+//! - [`notify`]: the incident ledger and the notification channels;
+//! - [`store`]: durable state in SQLite;
 //! - [`sim`]: the vendor simulator used by the demo, the tests and the benchmarks;
 //! - [`signals`]: the only place that touches OS signals;
 //! - [`logging`]: tracing set-up (JSON or text).
 
 pub mod cli;
 pub mod config;
+pub mod incident;
+pub mod keeper;
 pub mod logging;
+pub mod notify;
 pub mod signals;
 pub mod sim;
+pub mod store;
 pub mod vendor;
