@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -164,8 +165,8 @@ pub enum IncidentChange {
     Open {
         /// Which incident.
         key: IncidentKey,
-        /// Who it concerns and whom to tell.
-        context: IncidentContext,
+        /// Who it concerns and whom to tell (shared: a runner sends the same one each time).
+        context: Arc<IncidentContext>,
         /// One line a person understands.
         summary: String,
         /// What the kind needs (`deadline`/`remaining`, `steps`/`offline_reason`).
