@@ -20,11 +20,14 @@ mod open;
 mod query;
 mod rows;
 mod schema;
+mod worker;
+mod writer;
 
 #[cfg(test)]
 mod tests;
 
 pub use schema::SCHEMA_VERSION;
+pub use writer::{Writer, WriterTask};
 
 use std::path::{Path, PathBuf};
 
@@ -261,7 +264,3 @@ impl Store {
         &self.path
     }
 }
-
-/// The handle callers write through; cheap to clone.
-#[derive(Debug, Clone)]
-pub struct Writer {}

@@ -168,3 +168,11 @@ fn open_error(path: &Path, message: String) -> StoreError {
         message,
     }
 }
+
+#[cfg(test)]
+impl Store {
+    /// Tests make lock waits fail at once, to exercise the writer's retries quickly.
+    pub(super) fn set_busy_timeout(&self, timeout: Duration) -> rusqlite::Result<()> {
+        self.conn.busy_timeout(timeout)
+    }
+}

@@ -83,6 +83,38 @@ impl Store {
         tx.commit().map_err(sql_error)
     }
 
+    /// The writer's apply: several units (each one caller's `write` or `write_all`) in one
+    /// transaction, each unit inside a savepoint. A unit the schema refuses
+    /// ([`StoreError::Rejected`]) is rolled back alone and reported, so one bad record cannot
+    /// block every write after it; any other error rolls back everything.
+    pub(super) fn apply_units(
+        &mut self,
+        units: &[Vec<Write>],
+    ) -> Result<Vec<(usize, StoreError)>, StoreError> {
+        let now = Timestamp::now();
+        let mut tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql_error)?;
+        let mut rejected = Vec::new();
+        for (index, unit) in units.iter().enumerate() {
+            let savepoint = tx.savepoint().map_err(sql_error)?;
+            match unit
+                .iter()
+                .try_for_each(|w| rows::write_one(&savepoint, w, now))
+            {
+                Ok(()) => savepoint.commit().map_err(sql_error)?,
+                Err(e @ StoreError::Rejected(_)) => {
+                    savepoint.finish().map_err(sql_error)?;
+                    rejected.push((index, e));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        tx.commit().map_err(sql_error)?;
+        Ok(rejected)
+    }
+
     fn incident_rows(&self, sql: &str) -> Result<Vec<IncidentRecord>, StoreError> {
         self.rows(sql, [], RawIncident::read)?
             .into_iter()

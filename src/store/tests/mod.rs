@@ -4,6 +4,7 @@
 
 mod open;
 mod records;
+mod writer;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -6,7 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 use super::*;
 use crate::store::open;
 use crate::store::schema::{self, Plan, SCHEMA_VERSION, VersionError};
-use crate::store::{FILE_NAME, StoreError};
+use crate::store::{FILE_NAME, StoreError, Writer};
 
 fn mode(path: &Path) -> u32 {
     fs::metadata(path).unwrap().permissions().mode() & 0o777
@@ -215,4 +215,23 @@ fn read_only_open_reads_a_closed_store_and_cannot_write() {
     let err = reader.apply(&devices(3)).unwrap_err();
     assert!(matches!(err, StoreError::Query(_)), "{err:?}");
     assert_eq!(reader.devices().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn read_only_open_works_while_a_writer_holds_the_store() {
+    let (dir, store) = fresh();
+    let (writer, task) = Writer::spawn(store);
+    writer.write_all(devices(2));
+    writer.flush().await.unwrap();
+
+    let reader = Store::open_read_only(dir.path()).unwrap().unwrap();
+    assert_eq!(reader.devices().unwrap().len(), 2);
+
+    // The reader sees later commits too, while the writer keeps the store open.
+    writer.write_all(devices(5));
+    writer.flush().await.unwrap();
+    assert_eq!(reader.devices().unwrap().len(), 5);
+    drop(reader);
+
+    task.close().await.unwrap();
 }
