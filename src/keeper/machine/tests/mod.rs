@@ -3,7 +3,9 @@
 
 mod ladder;
 mod probe;
+mod reason;
 mod restart;
+mod second_login;
 
 use std::time::Duration;
 
