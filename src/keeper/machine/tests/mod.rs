@@ -1,6 +1,7 @@
 //! Unit tests of the machine, one or more per rule, named after the rule. Time is a fake
 //! clock: plain timestamps the tests set and advance; the machine never reads a clock.
 
+mod deadline;
 mod ladder;
 mod probe;
 mod reason;
