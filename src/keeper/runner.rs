@@ -56,6 +56,9 @@ struct Live {
     context: Arc<IncidentContext>,
     /// WKTeam: a wId rediscovered after `DeviceGone`, until the machine stores a newer one.
     w_id: Option<String>,
+    /// The wake last handled: a machine that names it (or an earlier one) again is given a
+    /// poll interval rather than a busy loop.
+    last_wake: Option<Timestamp>,
     jitter: Jitter,
 }
 
@@ -73,6 +76,7 @@ impl Runner {
             setup: self,
             context,
             w_id: None,
+            last_wake: None,
             jitter: Jitter::new(),
         };
         live.main_loop().await;
@@ -101,6 +105,9 @@ impl Live {
                 },
                 _ = tokio::time::sleep(wait) => Event::Wake,
             };
+            if matches!(event, Event::Wake) {
+                self.last_wake = Some(self.setup.machine.next_wake());
+            }
             if !self.feed(event).await {
                 return;
             }
@@ -109,10 +116,14 @@ impl Live {
 
     /// The wait until the machine's next wake, plus jitter.
     fn until_wake(&mut self) -> Duration {
-        let due = self.setup.machine.next_wake();
-        let wait = Duration::try_from(due.duration_since(Timestamp::now())).unwrap_or_default();
         let poll = self.setup.device.policy.poll_interval;
-        wait + self.jitter.up_to(poll.mul_f64(WAKE_JITTER))
+        let due = self.setup.machine.next_wake();
+        let jitter = self.jitter.up_to(poll.mul_f64(WAKE_JITTER));
+        if self.last_wake.is_some_and(|last| due <= last) {
+            return poll + jitter;
+        }
+        let wait = Duration::try_from(due.duration_since(Timestamp::now())).unwrap_or_default();
+        wait + jitter
     }
 
     /// Feeds one event and runs the actions it leads to; false when shutdown interrupted it.
