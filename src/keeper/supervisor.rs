@@ -146,15 +146,14 @@ impl Supervisor {
 
     /// The machine's settings for `device` under the running configuration.
     fn settings(&self, device: &Device) -> Settings {
-        let mut blackout = self
+        // The device's own provider's windows; the machine applies them to both sources.
+        let blackout = self
             .config
             .provider(&device.provider)
             .map(|p| p.blackout.clone())
             .unwrap_or_default();
-        if let Some(kick) = device.kick_check.as_ref().and_then(|k| self.config.provider(&k.provider)) {
-            blackout.extend(kick.blackout.iter().copied());
-        }
         Settings {
+            name: device.name.clone(),
             policy: device.policy.clone(),
             kind: device.kind,
             can_reconnect: device.kind == VendorKind::Gewe,
