@@ -131,7 +131,9 @@ mod tests {
     fn run_and_status_take_a_path_and_status_a_json_flag() {
         let cli = Cli::try_parse_from(["session-keeper", "run", "-c", "/tmp/x.toml"])
             .unwrap_or_else(|e| panic!("{e}"));
-        assert!(matches!(cli.command, Command::Run(ref a) if a.path(|_| None) == PathBuf::from("/tmp/x.toml")));
+        assert!(
+            matches!(cli.command, Command::Run(ref a) if a.path(|_| None) == PathBuf::from("/tmp/x.toml"))
+        );
         let cli = Cli::try_parse_from(["session-keeper", "status", "--json", "-c", "/tmp/y.toml"])
             .unwrap_or_else(|e| panic!("{e}"));
         match cli.command {
@@ -141,7 +143,8 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
-        let cli = Cli::try_parse_from(["session-keeper", "status"]).unwrap_or_else(|e| panic!("{e}"));
+        let cli =
+            Cli::try_parse_from(["session-keeper", "status"]).unwrap_or_else(|e| panic!("{e}"));
         assert!(matches!(cli.command, Command::Status(ref a) if !a.json));
     }
 

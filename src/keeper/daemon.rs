@@ -39,39 +39,18 @@ pub async fn run(options: RunOptions) -> Result<(), KeeperError> {
         "session-keeper starting"
     );
     let sweeper = Sweeper::start(SWEEP_SCHEDULE).await?;
-    let store = match Store::open(&config.daemon.state_dir) {
-        Ok(store) => store,
-        Err(e) => {
-            sweeper.stop().await;
-            return Err(e.into());
-        }
-    };
-    let mut restored = match restore(&store, &config) {
-        Ok(restored) => restored,
+    let running = match start(config, &sweeper).await {
+        Ok(running) => running,
         Err(e) => {
             sweeper.stop().await;
             return Err(e);
         }
     };
-    let (writer, writer_task) = Writer::spawn(store);
-    writer.write_all(mem::take(&mut restored.writes));
-    let ledger = Ledger::start(&config, &mut restored, &writer);
-    let shared = Shared {
-        notifications: ledger.notifications.clone(),
-        writer,
-        sweeps: sweeper.source(),
-    };
-    let grace = config.daemon.shutdown_grace;
-    let mut supervisor = match Supervisor::start(config, restored, shared) {
-        Ok(supervisor) => supervisor,
-        Err(e) => {
-            sweeper.stop().await;
-            ledger.stop(grace).await;
-            // Already logged if it fails; the start-up error is the one to report.
-            let _ = close(writer_task).await;
-            return Err(e);
-        }
-    };
+    let Running {
+        mut supervisor,
+        ledger,
+        writer_task,
+    } = running;
     sweeper.sweep_now();
     tracing::info!(
         event = "daemon.ready",
@@ -87,6 +66,41 @@ pub async fn run(options: RunOptions) -> Result<(), KeeperError> {
     let closed = close(writer_task).await;
     tracing::info!(event = "daemon.stopped", "session-keeper stopped");
     closed
+}
+
+/// What runs between start-up and shutdown.
+struct Running {
+    supervisor: Supervisor,
+    ledger: Ledger,
+    writer_task: WriterTask,
+}
+
+/// Opens and reads the store, starts the writer, the ledger and every runner.
+async fn start(config: Config, sweeper: &Sweeper) -> Result<Running, KeeperError> {
+    let store = Store::open(&config.daemon.state_dir)?;
+    let mut restored = restore(&store, &config)?;
+    let (writer, writer_task) = Writer::spawn(store);
+    writer.write_all(mem::take(&mut restored.writes));
+    let ledger = Ledger::start(&config, &mut restored, &writer);
+    let shared = Shared {
+        notifications: ledger.notifications.clone(),
+        writer,
+        sweeps: sweeper.source(),
+    };
+    let grace = config.daemon.shutdown_grace;
+    match Supervisor::start(config, restored, shared) {
+        Ok(supervisor) => Ok(Running {
+            supervisor,
+            ledger,
+            writer_task,
+        }),
+        Err(e) => {
+            ledger.stop(grace).await;
+            // Already logged if it fails; the start-up error is the one to report.
+            let _ = close(writer_task).await;
+            Err(e)
+        }
+    }
 }
 
 /// The ledger task and what stops it.
@@ -122,7 +136,10 @@ impl Ledger {
     async fn stop(self, grace: std::time::Duration) {
         self.stop.cancel();
         self.tracker.close();
-        if tokio::time::timeout(grace, self.tracker.wait()).await.is_err() {
+        if tokio::time::timeout(grace, self.tracker.wait())
+            .await
+            .is_err()
+        {
             tracing::warn!("notifications did not stop within shutdown_grace; abandoned");
         }
     }

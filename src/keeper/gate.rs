@@ -50,7 +50,9 @@ impl Gate {
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // The lock guards plain data; a panic elsewhere cannot leave it half-updated.
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// May a call go out now? `Err` carries the error to answer instead (rejected

@@ -57,11 +57,7 @@ pub(crate) fn plan(old: &Config, new: &Config) -> Plan {
             plan.providers_removed.push(p.name.clone());
         }
     }
-    let rebuilt: BTreeSet<&str> = plan
-        .providers_changed
-        .iter()
-        .map(String::as_str)
-        .collect();
+    let rebuilt: BTreeSet<&str> = plan.providers_changed.iter().map(String::as_str).collect();
     let zone_changed = old.daemon.timezone_name != new.daemon.timezone_name;
     for d in &new.devices {
         let Some(o) = old.devices.iter().find(|o| o.name == d.name) else {
@@ -81,7 +77,8 @@ pub(crate) fn plan(old: &Config, new: &Config) -> Plan {
             plan.devices_removed.push(d.name.clone());
         }
     }
-    let prints = |c: &Config| -> Vec<u64> { c.notifiers.iter().map(fingerprint::notifier).collect() };
+    let prints =
+        |c: &Config| -> Vec<u64> { c.notifiers.iter().map(fingerprint::notifier).collect() };
     plan.notifiers_changed = prints(old) != prints(new);
     plan
 }

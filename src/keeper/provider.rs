@@ -68,7 +68,10 @@ impl Outcome {
             Outcome::Fault
         } else if error.is_credentials() {
             Outcome::Rejected
-        } else if matches!(error, VendorError::Busy { .. } | VendorError::RateLimited(_)) {
+        } else if matches!(
+            error,
+            VendorError::Busy { .. } | VendorError::RateLimited(_)
+        ) {
             Outcome::Neutral
         } else {
             Outcome::Answered

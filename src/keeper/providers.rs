@@ -62,8 +62,12 @@ impl ProviderSlot {
         }
         let client = Client::new(&settings)?;
         let (unreachable, credentials) = build.health;
-        let health =
-            ProviderHealth::resume(poll_interval(build.config, &provider.name), unreachable, credentials, now);
+        let health = ProviderHealth::resume(
+            poll_interval(build.config, &provider.name),
+            unreachable,
+            credentials,
+            now,
+        );
         let gate = Gate::new(
             provider.name.clone(),
             health,
@@ -121,7 +125,9 @@ impl ProviderSlot {
 fn uses<'a>(config: &'a Config, provider: &'a str) -> impl Iterator<Item = &'a config::Device> {
     config.devices.iter().filter(move |d| {
         d.provider == provider
-            || d.kick_check.as_ref().is_some_and(|k| k.provider == provider)
+            || d.kick_check
+                .as_ref()
+                .is_some_and(|k| k.provider == provider)
     })
 }
 

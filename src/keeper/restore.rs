@@ -93,7 +93,9 @@ pub(crate) fn restore(store: &Store, config: &Config) -> Result<Restored, Keeper
                 restored
                     .writes
                     .extend(configured_pair_writes(&provider.name, tokens));
-                restored.tokens.insert(provider.name.clone(), tokens.clone());
+                restored
+                    .tokens
+                    .insert(provider.name.clone(), tokens.clone());
             }
         }
     }

@@ -134,7 +134,10 @@ fn concerns(device: &Device, subject: &Subject) -> bool {
         Subject::Device(name) => *name == device.name,
         Subject::Provider(name) => {
             *name == device.provider
-                || device.kick_check.as_ref().is_some_and(|k| k.provider == *name)
+                || device
+                    .kick_check
+                    .as_ref()
+                    .is_some_and(|k| k.provider == *name)
         }
     }
 }
@@ -149,56 +152,64 @@ pub fn to_json(devices: &[DeviceStatus]) -> String {
     serde_json::to_string_pretty(devices).unwrap_or_else(|_| "[]".to_owned())
 }
 
-/// A table for people: times in `zone` (named `zone_name` in the header line).
+/// A table for people: times in `zone` (named `zone_name` in the last line).
 pub fn table(devices: &[DeviceStatus], zone: &TimeZone, zone_name: &str) -> String {
-    let local = |t: &Option<String>| {
-        t.as_deref()
-            .and_then(|s| s.parse::<Timestamp>().ok())
-            .map(|t| t.to_zoned(zone.clone()).strftime("%Y-%m-%d %H:%M").to_string())
-            .unwrap_or_else(|| "-".to_owned())
-    };
-    let header = ["NAME", "PROVIDER", "STATE", "SINCE", "LAST ONLINE", "RECYCLE BY", "INCIDENTS"];
-    let rows: Vec<[String; 7]> = devices
-        .iter()
-        .map(|d| {
-            let incidents = if d.open_incidents.is_empty() {
-                "-".to_owned()
-            } else {
-                d.open_incidents.join(",")
-            };
-            [
-                d.name.clone(),
-                d.provider.clone(),
-                d.state.to_owned(),
-                local(&d.since),
-                local(&d.last_online_at),
-                local(&d.recycle_deadline),
-                incidents,
-            ]
-        })
-        .collect();
-    let mut widths = header.map(str::len);
+    let header = [
+        "NAME",
+        "PROVIDER",
+        "STATE",
+        "SINCE",
+        "LAST ONLINE",
+        "RECYCLE BY",
+        "INCIDENTS",
+    ]
+    .map(str::to_owned);
+    let rows: Vec<[String; 7]> = devices.iter().map(|d| cells(d, zone)).collect();
+    let mut widths = header.clone().map(|h| h.len());
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
     let mut out = String::new();
-    let mut line = |cells: &[String]| {
+    for row in std::iter::once(&header).chain(&rows) {
         let mut text = String::new();
-        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
-            let pad = if i + 1 == cells.len() { 0 } else { w + 2 };
-            let _ = write!(text, "{cell:<pad$}");
+        for (cell, w) in row.iter().zip(widths) {
+            let _ = write!(text, "{cell:<w$}  ");
         }
         out.push_str(text.trim_end());
         out.push('\n');
-    };
-    line(&header.map(str::to_owned));
-    for row in &rows {
-        line(row);
     }
     let _ = write!(out, "({} devices; times in {zone_name})", devices.len());
     out
+}
+
+/// One table row: times in `zone` to the minute, `-` for none.
+fn cells(d: &DeviceStatus, zone: &TimeZone) -> [String; 7] {
+    let local = |t: &Option<String>| {
+        t.as_deref()
+            .and_then(|s| s.parse::<Timestamp>().ok())
+            .map(|t| {
+                t.to_zoned(zone.clone())
+                    .strftime("%Y-%m-%d %H:%M")
+                    .to_string()
+            })
+            .unwrap_or_else(|| "-".to_owned())
+    };
+    let incidents = if d.open_incidents.is_empty() {
+        "-".to_owned()
+    } else {
+        d.open_incidents.join(",")
+    };
+    [
+        d.name.clone(),
+        d.provider.clone(),
+        d.state.to_owned(),
+        local(&d.since),
+        local(&d.last_online_at),
+        local(&d.recycle_deadline),
+        incidents,
+    ]
 }
 
 #[cfg(test)]

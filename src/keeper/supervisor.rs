@@ -79,7 +79,11 @@ impl Supervisor {
             let build = Build {
                 config: &config,
                 tokens: tokens.remove(&p.name),
-                health: restored.provider_flags.get(&p.name).copied().unwrap_or_default(),
+                health: restored
+                    .provider_flags
+                    .get(&p.name)
+                    .copied()
+                    .unwrap_or_default(),
                 notifications: &shared.notifications,
             };
             let mut slot = ProviderSlot::build(p, build, now)?;
@@ -205,7 +209,10 @@ impl Supervisor {
 
     /// Stops the named runners together and returns their final states.
     async fn stop_runners(&mut self, names: &[String]) -> Vec<(Device, DeviceState)> {
-        let slots: Vec<RunnerSlot> = names.iter().filter_map(|n| self.runners.remove(n)).collect();
+        let slots: Vec<RunnerSlot> = names
+            .iter()
+            .filter_map(|n| self.runners.remove(n))
+            .collect();
         for slot in &slots {
             slot.cancel.cancel();
         }
@@ -237,7 +244,10 @@ impl Supervisor {
             }
         }
         for slot in self.providers.values_mut() {
-            if tokio::time::timeout_at(deadline, slot.stop()).await.is_err() {
+            if tokio::time::timeout_at(deadline, slot.stop())
+                .await
+                .is_err()
+            {
                 tracing::warn!(provider = %slot.rt.name,
                     "token keeper did not stop within shutdown_grace; abandoned");
             }

@@ -47,9 +47,7 @@ impl Sweeper {
         let failed = |what: &str, e: tokio_cron_scheduler::JobSchedulerError| {
             KeeperError::Sweep(format!("cannot {what} the scheduler: {e:?}"))
         };
-        let scheduler = JobScheduler::new()
-            .await
-            .map_err(|e| failed("create", e))?;
+        let scheduler = JobScheduler::new().await.map_err(|e| failed("create", e))?;
         scheduler.add(job).await.map_err(|e| failed("add to", e))?;
         scheduler.start().await.map_err(|e| failed("start", e))?;
         Ok(Sweeper { scheduler, sweeps })

@@ -177,7 +177,10 @@ mod tests {
     fn an_expired_token_is_refreshed_at_once_and_no_expiry_means_no_schedule() {
         let now = Timestamp::from_second(1_800_000_000).unwrap_or_else(|e| panic!("{e}"));
         let past = now - SignedDuration::from_secs(10);
-        assert_eq!(refresh_wait(&pair(Some(past)), now, 0.5), Some(Duration::ZERO));
+        assert_eq!(
+            refresh_wait(&pair(Some(past)), now, 0.5),
+            Some(Duration::ZERO)
+        );
         assert_eq!(refresh_wait(&pair(None), now, 0.5), None);
     }
 }

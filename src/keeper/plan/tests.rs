@@ -75,7 +75,10 @@ fn a_changed_provider_is_rebuilt_and_its_devices_restart() {
     let new = BASE.replace("token = \"t\"", "token = \"t2\"");
     let plan = plan(&config(BASE), &config(&new));
     assert_eq!(plan.providers_changed, vec!["gw".to_owned()]);
-    assert_eq!(plan.devices_restarted, vec!["d1".to_owned(), "d2".to_owned()]);
+    assert_eq!(
+        plan.devices_restarted,
+        vec!["d1".to_owned(), "d2".to_owned()]
+    );
 }
 
 #[test]
@@ -88,7 +91,10 @@ fn a_rebuilt_kick_check_provider_restarts_only_the_devices_that_use_it() {
 
 #[test]
 fn a_blackout_change_rebuilds_the_provider() {
-    let new = BASE.replace("token = \"t\"", "token = \"t\"\nblackout = [\"03:00-03:15\"]");
+    let new = BASE.replace(
+        "token = \"t\"",
+        "token = \"t\"\nblackout = [\"03:00-03:15\"]",
+    );
     let plan = plan(&config(BASE), &config(&new));
     assert_eq!(plan.providers_changed, vec!["gw".to_owned()]);
 }
@@ -105,5 +111,8 @@ fn notifier_changes_are_noticed() {
 fn a_new_time_zone_restarts_every_device() {
     let new = BASE.replace("Asia/Shanghai", "UTC");
     let plan = plan(&config(BASE), &config(&new));
-    assert_eq!(plan.devices_restarted, vec!["d1".to_owned(), "d2".to_owned()]);
+    assert_eq!(
+        plan.devices_restarted,
+        vec!["d1".to_owned(), "d2".to_owned()]
+    );
 }

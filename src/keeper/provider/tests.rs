@@ -114,15 +114,16 @@ fn rejected_credentials_close_the_gate_until_the_backoff_passes() {
         vec![HealthChange::CredentialsInvalid]
     );
     // unit 0.5 = no jitter: 30 s.
-    assert_eq!(
-        health.admit(at(29)),
-        Admission::Skip { retry_at: at(30) }
-    );
+    assert_eq!(health.admit(at(29)), Admission::Skip { retry_at: at(30) });
     let trial = call(&mut health, at(30));
     // Only one trial at a time.
     assert!(matches!(health.admit(at(31)), Admission::Skip { .. }));
     // The trial is rejected again: the backoff doubles.
-    assert!(health.record(trial, Outcome::Rejected, at(31), 0.5).is_empty());
+    assert!(
+        health
+            .record(trial, Outcome::Rejected, at(31), 0.5)
+            .is_empty()
+    );
     assert_eq!(health.admit(at(90)), Admission::Skip { retry_at: at(91) });
     let trial = call(&mut health, at(91));
     assert_eq!(
@@ -151,7 +152,10 @@ fn backoff_doubles_up_to_the_cap_with_jitter() {
     let wait = retry_at.duration_since(now);
     let cap = SignedDuration::try_from(MAX_BACKOFF).unwrap_or_else(|e| panic!("{e}"));
     assert!(wait > cap, "jitter above the cap: {wait:?}");
-    assert!(wait < cap.mul_f64(1.2) + SignedDuration::from_secs(1), "{wait:?}");
+    assert!(
+        wait < cap.mul_f64(1.2) + SignedDuration::from_secs(1),
+        "{wait:?}"
+    );
 }
 
 #[test]
@@ -160,9 +164,17 @@ fn stragglers_admitted_before_the_rejection_neither_resolve_nor_extend() {
     let early = call(&mut health, at(0));
     let early_too = call(&mut health, at(0));
     outcome(&mut health, at(1), Outcome::Rejected);
-    assert!(health.record(early, Outcome::Answered, at(2), 0.5).is_empty());
+    assert!(
+        health
+            .record(early, Outcome::Answered, at(2), 0.5)
+            .is_empty()
+    );
     assert!(health.credentials_invalid());
-    assert!(health.record(early_too, Outcome::Rejected, at(2), 0.5).is_empty());
+    assert!(
+        health
+            .record(early_too, Outcome::Rejected, at(2), 0.5)
+            .is_empty()
+    );
     assert_eq!(health.admit(at(30)), Admission::Skip { retry_at: at(31) });
 }
 

@@ -77,10 +77,19 @@ fn stored_devices_show_their_phase_times_deadline_and_incidents() {
     state.phase = Phase::LoginRequired;
     state.last_online_at = Some(ts("2026-11-20T07:59:59.900Z"));
     let open = [
-        incident(Subject::Device("d1".into()), IncidentKind::ManualLoginRequired),
+        incident(
+            Subject::Device("d1".into()),
+            IncidentKind::ManualLoginRequired,
+        ),
         incident(Subject::Device("d2".into()), IncidentKind::RecycleWarning),
-        incident(Subject::Provider("gw".into()), IncidentKind::CredentialsInvalid),
-        incident(Subject::Provider("other".into()), IncidentKind::ProviderUnreachable),
+        incident(
+            Subject::Provider("gw".into()),
+            IncidentKind::CredentialsInvalid,
+        ),
+        incident(
+            Subject::Provider("other".into()),
+            IncidentKind::ProviderUnreachable,
+        ),
     ];
     let devices = build(&config(), &[row("d1", &state)], &open).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
@@ -138,10 +147,17 @@ fn the_table_shows_local_times_and_never_a_secret() {
     state.phase = Phase::Online;
     let config = config();
     let devices = build(&config, &[row("d1", &state)], &[]).unwrap_or_else(|e| panic!("{e}"));
-    let text = table(&devices, &config.daemon.timezone, &config.daemon.timezone_name);
+    let text = table(
+        &devices,
+        &config.daemon.timezone,
+        &config.daemon.timezone_name,
+    );
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].starts_with("NAME"), "{text}");
-    assert!(lines[1].contains("online") && lines[1].contains("2026-11-21 16:00"), "{text}");
+    assert!(
+        lines[1].contains("online") && lines[1].contains("2026-11-21 16:00"),
+        "{text}"
+    );
     assert!(lines[2].contains("unknown"), "{text}");
     assert!(text.contains("Asia/Shanghai"), "{text}");
     assert!(!text.contains("secret-token"));

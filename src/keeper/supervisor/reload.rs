@@ -20,18 +20,7 @@ impl Supervisor {
     pub(crate) async fn reload(&mut self, new: Config) -> Result<Plan, KeeperError> {
         let now = Timestamp::now();
         let plan = plan(&self.config, &new);
-        let mut built = Vec::new();
-        for name in plan.providers_added.iter().chain(&plan.providers_changed) {
-            let Some(p) = new.provider(name) else { continue };
-            let (tokens, health) = self.carry_over(p).await;
-            let build = Build {
-                config: &new,
-                tokens,
-                health,
-                notifications: &self.shared.notifications,
-            };
-            built.push(ProviderSlot::build(p, build, now)?);
-        }
+        let built = self.build_providers(&plan, &new, now).await?;
         let mut stopping = plan.devices_removed.clone();
         stopping.extend(plan.devices_restarted.iter().cloned());
         let stopped = self.stop_runners(&stopping).await;
@@ -61,7 +50,13 @@ impl Supervisor {
         }
         self.restart(stopped, now);
         for name in &plan.devices_added {
-            let Some(device) = self.config.devices.iter().find(|d| &d.name == name).cloned() else {
+            let Some(device) = self
+                .config
+                .devices
+                .iter()
+                .find(|d| &d.name == name)
+                .cloned()
+            else {
                 continue;
             };
             let state = self.state_for(&device, now);
@@ -69,6 +64,31 @@ impl Supervisor {
             self.spawn(&device, state, super::later(now, wait));
         }
         Ok(plan)
+    }
+
+    /// Builds the added and changed providers (nothing runs yet); any error leaves everything
+    /// as it was.
+    async fn build_providers(
+        &self,
+        plan: &Plan,
+        new: &Config,
+        now: Timestamp,
+    ) -> Result<Vec<ProviderSlot>, KeeperError> {
+        let mut built = Vec::new();
+        for name in plan.providers_added.iter().chain(&plan.providers_changed) {
+            let Some(p) = new.provider(name) else {
+                continue;
+            };
+            let (tokens, health) = self.carry_over(p).await;
+            let build = Build {
+                config: new,
+                tokens,
+                health,
+                notifications: &self.shared.notifications,
+            };
+            built.push(ProviderSlot::build(p, build, now)?);
+        }
+        Ok(built)
     }
 
     /// Restarts the stopped devices that are still configured; parks the removed ones after
@@ -79,10 +99,16 @@ impl Supervisor {
         now: Timestamp,
     ) {
         for (before, mut state) in stopped {
-            let Some(device) = self.config.devices.iter().find(|d| d.name == before.name).cloned()
+            let Some(device) = self
+                .config
+                .devices
+                .iter()
+                .find(|d| d.name == before.name)
+                .cloned()
             else {
                 self.resolve_all(&before.name, &state, now);
-                self.parked.insert(before.name.clone(), (before.provider, state));
+                self.parked
+                    .insert(before.name.clone(), (before.provider, state));
                 continue;
             };
             if device.w_id != before.w_id {
@@ -104,13 +130,19 @@ impl Supervisor {
     async fn carry_over(&self, p: &config::Provider) -> (Option<TokenPair>, (bool, bool)) {
         let old = self.providers.get(&p.name);
         let health = old.map(|s| s.rt.gate.open_flags()).unwrap_or_default();
-        let Auth::Shrise { tokens: configured, .. } = &p.settings.auth else {
+        let Auth::Shrise {
+            tokens: configured, ..
+        } = &p.settings.auth
+        else {
             return (None, health);
         };
-        let old_configured = self.config.provider(&p.name).and_then(|o| match &o.settings.auth {
-            Auth::Shrise { tokens, .. } => Some(tokens),
-            _ => None,
-        });
+        let old_configured = self
+            .config
+            .provider(&p.name)
+            .and_then(|o| match &o.settings.auth {
+                Auth::Shrise { tokens, .. } => Some(tokens),
+                _ => None,
+            });
         let unchanged = old_configured.is_some_and(|o| {
             o.access.expose_secret() == configured.access.expose_secret()
                 && o.refresh.expose_secret() == configured.refresh.expose_secret()

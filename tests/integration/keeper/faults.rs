@@ -62,7 +62,9 @@ async fn provider_faults_never_start_a_ladder() {
     let dir = tempdir().unwrap_or_else(|e| panic!("{e}"));
     let devices: String = DEVICES
         .iter()
-        .map(|(name, id)| format!("[[device]]\nname = \"{name}\"\nprovider = \"gewe\"\nid = \"{id}\"\n"))
+        .map(|(name, id)| {
+            format!("[[device]]\nname = \"{name}\"\nprovider = \"gewe\"\nid = \"{id}\"\n")
+        })
         .collect();
     let mut daemon = Daemon::start(dir.path(), &config(dir.path(), &sim, &hook, &devices));
     daemon
@@ -100,7 +102,9 @@ async fn provider_faults_never_start_a_ladder() {
         .wait_event("f1 reconnect", |e| is(e, "recovery.reconnect", "f1"))
         .await;
     daemon
-        .wait_until("provider_unreachable resolved", || unreachable("resolved").len() == 1)
+        .wait_until("provider_unreachable resolved", || {
+            unreachable("resolved").len() == 1
+        })
         .await;
     assert_eq!(daemon.stop().await.code(), Some(0));
 }
@@ -126,7 +130,9 @@ async fn answers_inside_a_blackout_window_are_ignored() {
     let text = config_with(dir.path(), &sim, &hook, &blackout, devices);
     let mut daemon = Daemon::start(dir.path(), &text);
     daemon
-        .wait_until("six probes inside the blackout", || probes(&sim, "wx_b") >= 6)
+        .wait_until("six probes inside the blackout", || {
+            probes(&sim, "wx_b") >= 6
+        })
         .await;
     quiet(&daemon, "b1");
     // The same configuration without the blackout: the offline answers now count.

@@ -133,7 +133,8 @@ pub struct Daemon {
 
 fn bin() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_session-keeper"));
-    cmd.env_remove("SESSION_KEEPER_CONFIG").env_remove("RUST_LOG");
+    cmd.env_remove("SESSION_KEEPER_CONFIG")
+        .env_remove("RUST_LOG");
     cmd
 }
 
@@ -256,7 +257,8 @@ impl Daemon {
             let start = events.iter().position(|e| e == earlier)?;
             events[start + 1..].iter().find(|e| check(e)).cloned()
         };
-        self.wait_until(what, || found(&self.events()).is_some()).await;
+        self.wait_until(what, || found(&self.events()).is_some())
+            .await;
         found(&self.events()).unwrap_or_default()
     }
 

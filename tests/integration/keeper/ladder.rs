@@ -6,7 +6,20 @@ use tempfile::tempdir;
 
 use super::harness::{Daemon, config, is};
 use super::receiver::Receiver;
-use crate::support::start_sim;
+use crate::support::{TestSim, start_sim};
+
+/// WKTeam probes after call `since` whose wId the simulator resolved to account `id`.
+fn resolved_probes(sim: &TestSim, id: &str, since: u64) -> usize {
+    sim.calls_to("/isOnline")
+        .iter()
+        .filter(|c| c.seq > since && c.device.as_deref() == Some(id) && c.status == Some(200))
+        .count()
+}
+
+/// The sequence number of the newest WKTeam probe.
+fn last_probe(sim: &TestSim) -> u64 {
+    sim.calls_to("/isOnline").last().map_or(0, |c| c.seq)
+}
 
 fn dir() -> tempfile::TempDir {
     tempdir().unwrap_or_else(|e| panic!("{e}"))
@@ -26,16 +39,25 @@ async fn gewe_reconnect_brings_the_device_back() {
         .wait_event("d1 offline", |e| is(e, "device.offline", "d1"))
         .await;
     let reconnect = daemon
-        .wait_after("d1 reconnect", &offline, |e| is(e, "recovery.reconnect", "d1"))
+        .wait_after("d1 reconnect", &offline, |e| {
+            is(e, "recovery.reconnect", "d1")
+        })
         .await;
     daemon
         .wait_after("d1 online", &reconnect, |e| is(e, "device.online", "d1"))
         .await;
     assert_eq!(sim.calls_to("/login/reconnection").len(), 1);
-    assert!(daemon.events_about("recovery.second_login", "d1").is_empty());
+    assert!(
+        daemon
+            .events_about("recovery.second_login", "d1")
+            .is_empty()
+    );
     assert!(daemon.events_about("device.suspect", "d1").len() == 1);
     assert_eq!(daemon.stop().await.code(), Some(0));
-    assert!(hook.messages("d1", "firing", "manual_login_required").is_empty());
+    assert!(
+        hook.messages("d1", "firing", "manual_login_required")
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -54,13 +76,18 @@ async fn gewe_dialog_login_is_followed_until_confirmed() {
         .wait_event("d4 prompt", |e| is(e, "recovery.second_login", "d4"))
         .await;
     daemon
-        .wait_after("d4 confirmed", &prompt, |e| is(e, "recovery.confirmed", "d4"))
+        .wait_after("d4 confirmed", &prompt, |e| {
+            is(e, "recovery.confirmed", "d4")
+        })
         .await;
     assert_eq!(sim.calls_to("/login/reconnection").len(), 1);
     assert_eq!(sim.calls_to("/login/dialogLogin").len(), 1);
     assert!(!sim.calls_to("/login/checkLogin").is_empty());
     assert_eq!(daemon.stop().await.code(), Some(0));
-    assert!(hook.messages("d4", "firing", "manual_login_required").is_empty());
+    assert!(
+        hook.messages("d4", "firing", "manual_login_required")
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -79,7 +106,9 @@ async fn wechatpro_second_login_is_confirmed_and_the_reason_asked_once() {
         .wait_event("wp prompt", |e| is(e, "recovery.second_login", "wp"))
         .await;
     let confirmed = daemon
-        .wait_after("wp confirmed", &prompt, |e| is(e, "recovery.confirmed", "wp"))
+        .wait_after("wp confirmed", &prompt, |e| {
+            is(e, "recovery.confirmed", "wp")
+        })
         .await;
     daemon
         .wait_after("wp online", &confirmed, |e| is(e, "device.online", "wp"))
@@ -87,7 +116,10 @@ async fn wechatpro_second_login_is_confirmed_and_the_reason_asked_once() {
     assert_eq!(sim.calls_to("/open/loginAgain").len(), 1);
     assert_eq!(sim.calls_to("/open/offlineReason").len(), 1);
     assert_eq!(daemon.stop().await.code(), Some(0));
-    assert!(hook.messages("wp", "firing", "manual_login_required").is_empty());
+    assert!(
+        hook.messages("wp", "firing", "manual_login_required")
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -113,32 +145,29 @@ async fn wkteam_second_login_stores_and_uses_the_new_wid() {
         .unwrap_or_default();
     assert_ne!(rotated, "w-0001", "the simulator rotated the wId");
     // Probes after the confirmation name the new wId: the simulator resolves it to the account.
-    let since = sim.calls_to("/isOnline").last().map_or(0, |c| c.seq);
-    let resolved = || {
-        sim.calls_to("/isOnline")
-            .iter()
-            .filter(|c| c.seq > since && c.device.as_deref() == Some("wc_1") && c.status == Some(200))
-            .count()
-    };
-    daemon.wait_until("probes with the new wId", || resolved() >= 3).await;
+    let since = last_probe(&sim);
+    daemon
+        .wait_until("probes with the new wId", || {
+            resolved_probes(&sim, "wc_1", since) >= 3
+        })
+        .await;
     assert_eq!(daemon.stop().await.code(), Some(0));
     // After a restart the stored wId is used at once: no rediscovery needed.
     let daemon = Daemon::start(dir.path(), &text);
-    let since = sim.calls_to("/isOnline").last().map_or(0, |c| c.seq);
-    let after_restart = || {
-        sim.calls_to("/isOnline")
-            .iter()
-            .filter(|c| c.seq > since && c.device.as_deref() == Some("wc_1") && c.status == Some(200))
-            .count()
-    };
-    daemon.wait_until("probes after the restart", || after_restart() >= 3).await;
+    let since = last_probe(&sim);
+    daemon
+        .wait_until("probes after the restart", || {
+            resolved_probes(&sim, "wc_1", since) >= 3
+        })
+        .await;
     assert!(sim.calls_to("/queryLoginWx").is_empty());
     assert_eq!(sim.calls_to("/secondLogin").len(), 1);
 }
 
 #[tokio::test]
 async fn wkteam_rediscovers_a_wid_rotated_elsewhere() {
-    let sim = start_sim("[[device]]\nvendor = \"wkteam\"\nid = \"wc_2\"\nw_id = \"w-0002\"\n").await;
+    let sim =
+        start_sim("[[device]]\nvendor = \"wkteam\"\nid = \"wc_2\"\nw_id = \"w-0002\"\n").await;
     let hook = Receiver::start().await;
     let dir = dir();
     let devices =
@@ -151,14 +180,12 @@ async fn wkteam_rediscovers_a_wid_rotated_elsewhere() {
     sim.sim
         .login(VendorKind::Wkteam, "wc_2")
         .unwrap_or_else(|e| panic!("{e}"));
-    let since = sim.calls_to("/isOnline").last().map_or(0, |c| c.seq);
-    let resolved = || {
-        sim.calls_to("/isOnline")
-            .iter()
-            .filter(|c| c.seq > since && c.device.as_deref() == Some("wc_2") && c.status == Some(200))
-            .count()
-    };
-    daemon.wait_until("probes with the rediscovered wId", || resolved() >= 3).await;
+    let since = last_probe(&sim);
+    daemon
+        .wait_until("probes with the rediscovered wId", || {
+            resolved_probes(&sim, "wc_2", since) >= 3
+        })
+        .await;
     assert_eq!(sim.calls_to("/queryLoginWx").len(), 1);
     assert!(daemon.events_about("device.suspect", "wk2").is_empty());
     assert!(daemon.events_about("device.offline", "wk2").is_empty());
@@ -200,9 +227,14 @@ async fn an_unconfirmed_prompt_becomes_manual_login_resolved_by_a_person() {
         .await;
     daemon
         .wait_until("the resolved webhook", || {
-            hook.messages("d3", "resolved", "manual_login_required").len() == 1
+            hook.messages("d3", "resolved", "manual_login_required")
+                .len()
+                == 1
         })
         .await;
     assert_eq!(daemon.stop().await.code(), Some(0));
-    assert_eq!(hook.messages("d3", "firing", "manual_login_required").len(), 1);
+    assert_eq!(
+        hook.messages("d3", "firing", "manual_login_required").len(),
+        1
+    );
 }

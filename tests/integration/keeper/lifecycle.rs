@@ -31,7 +31,9 @@ async fn sigterm_exits_zero_with_the_state_persisted_for_status() {
     let dir = tempdir().unwrap_or_else(|e| panic!("{e}"));
     let devices = "[[device]]\nname = \"ok\"\nprovider = \"gewe\"\nid = \"wx_ok\"\n";
     let mut daemon = Daemon::start(dir.path(), &config(dir.path(), &sim, &hook, devices));
-    daemon.wait_event("ready", |e| e["event"] == "daemon.ready").await;
+    daemon
+        .wait_event("ready", |e| e["event"] == "daemon.ready")
+        .await;
     daemon
         .wait_event("ok online", |e| is(e, "device.online", "ok"))
         .await;
@@ -44,15 +46,31 @@ async fn sigterm_exits_zero_with_the_state_persisted_for_status() {
         .collect();
     assert_eq!(
         names,
-        ["daemon.started", "daemon.ready", "daemon.stopping", "daemon.stopped"]
+        [
+            "daemon.started",
+            "daemon.ready",
+            "daemon.stopping",
+            "daemon.stopped"
+        ]
     );
-    let started = daemon.events().into_iter().find(|e| e["event"] == "daemon.started");
-    assert_eq!(started.map(|e| e["devices"].clone()), Some(serde_json::json!(1)));
+    let started = daemon
+        .events()
+        .into_iter()
+        .find(|e| e["event"] == "daemon.started");
+    assert_eq!(
+        started.map(|e| e["devices"].clone()),
+        Some(serde_json::json!(1))
+    );
 
-    // A device added to the configuration since has no stored row: unknown, with nulls.
-    let more = format!("{devices}[[device]]\nname = \"new\"\nprovider = \"gewe\"\nid = \"wx_new\"\n");
+    let more =
+        format!("{devices}[[device]]\nname = \"new\"\nprovider = \"gewe\"\nid = \"wx_new\"\n");
     let path = write_config(dir.path(), &config(dir.path(), &sim, &hook, &more));
-    let entries = status_json(&path);
+    check_status(&path);
+}
+
+/// `status` after the run: `ok` persisted online; `new` (added since, no stored row) unknown.
+fn check_status(path: &std::path::Path) {
+    let entries = status_json(path);
     assert_eq!(entries.len(), 2);
     let ok = &entries[0];
     let keys: Vec<&str> = ok
@@ -61,7 +79,15 @@ async fn sigterm_exits_zero_with_the_state_persisted_for_status() {
         .unwrap_or_default();
     assert_eq!(
         keys,
-        ["name", "provider", "state", "since", "last_online_at", "recycle_deadline", "open_incidents"]
+        [
+            "name",
+            "provider",
+            "state",
+            "since",
+            "last_online_at",
+            "recycle_deadline",
+            "open_incidents"
+        ]
     );
     assert_eq!(ok["name"], "ok");
     assert_eq!(ok["provider"], "gewe");
@@ -75,10 +101,14 @@ async fn sigterm_exits_zero_with_the_state_persisted_for_status() {
     for key in ["since", "last_online_at", "recycle_deadline"] {
         assert!(new[key].is_null(), "{new}");
     }
-    let table = status(&path, false);
+    let table = status(path, false);
     assert_eq!(table.status.code(), Some(0));
     let text = String::from_utf8_lossy(&table.stdout);
-    assert!(text.lines().any(|l| l.starts_with("ok ") && l.contains("online")), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("ok ") && l.contains("online")),
+        "{text}"
+    );
     assert!(!text.contains("sim-gewe-token"));
 }
 
@@ -94,19 +124,33 @@ async fn a_restart_mid_incident_resends_nothing_and_sends_what_changed_meanwhile
     let text = config(dir.path(), &sim, &hook, devices);
     let firing = || hook.messages("m", "firing", "manual_login_required").len();
     let mut daemon = Daemon::start(dir.path(), &text);
-    daemon.wait_until("the first firing message", || firing() == 1).await;
+    daemon
+        .wait_until("the first firing message", || firing() == 1)
+        .await;
     assert_eq!(daemon.stop().await.code(), Some(0));
-    assert_eq!(status_json(&daemon.config_path)[0]["state"], "login_required");
+    assert_eq!(
+        status_json(&daemon.config_path)[0]["state"],
+        "login_required"
+    );
 
     // Restarted while the incident is open: probes go on, nothing is sent again.
     let mut daemon = Daemon::start(dir.path(), &text);
-    daemon.wait_event("ready", |e| e["event"] == "daemon.ready").await;
+    daemon
+        .wait_event("ready", |e| e["event"] == "daemon.ready")
+        .await;
     let before = probes(&sim, "wx_m");
     daemon
-        .wait_until("five probes after the restart", || probes(&sim, "wx_m") >= before + 5)
+        .wait_until("five probes after the restart", || {
+            probes(&sim, "wx_m") >= before + 5
+        })
         .await;
     assert_eq!(firing(), 1, "{:?}", hook.bodies());
-    assert!(daemon.events().iter().all(|e| e["event"] != "incident.opened"));
+    assert!(
+        daemon
+            .events()
+            .iter()
+            .all(|e| e["event"] != "incident.opened")
+    );
     assert_eq!(sim.calls_to("/login/reconnection").len(), 1);
     assert_eq!(daemon.stop().await.code(), Some(0));
 
@@ -117,7 +161,9 @@ async fn a_restart_mid_incident_resends_nothing_and_sends_what_changed_meanwhile
     let mut daemon = Daemon::start(dir.path(), &text);
     daemon
         .wait_until("the resolved message", || {
-            hook.messages("m", "resolved", "manual_login_required").len() == 1
+            hook.messages("m", "resolved", "manual_login_required")
+                .len()
+                == 1
         })
         .await;
     assert_eq!(daemon.stop().await.code(), Some(0));
@@ -150,6 +196,11 @@ async fn run_exits_78_on_a_bad_config_and_1_when_the_store_cannot_open() {
         .arg(&path)
         .output()
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("state store"));
 }

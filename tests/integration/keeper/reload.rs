@@ -39,8 +39,12 @@ async fn sighup_adds_and_removes_devices_and_refuses_an_invalid_file() {
     let dir = tempdir().unwrap_or_else(|e| panic!("{e}"));
     let first = format!("{}{}", device("a", "wx_a"), device("c", "wx_c"));
     let mut daemon = Daemon::start(dir.path(), &config(dir.path(), &sim, &hook, &first));
-    daemon.wait_event("a online", |e| is(e, "device.online", "a")).await;
-    daemon.wait_event("c online", |e| is(e, "device.online", "c")).await;
+    daemon
+        .wait_event("a online", |e| is(e, "device.online", "a"))
+        .await;
+    daemon
+        .wait_event("c online", |e| is(e, "device.online", "c"))
+        .await;
 
     let second = format!("{}{}", device("b", "wx_b"), device("c", "wx_c"));
     write_config(dir.path(), &config(dir.path(), &sim, &hook, &second));
@@ -51,11 +55,15 @@ async fn sighup_adds_and_removes_devices_and_refuses_an_invalid_file() {
     assert_eq!(reloaded["added"], "[\"b\"]", "{reloaded}");
     assert_eq!(reloaded["removed"], "[\"a\"]", "{reloaded}");
     assert_eq!(reloaded["restarted"], "[]", "{reloaded}");
-    daemon.wait_event("b online", |e| is(e, "device.online", "b")).await;
+    daemon
+        .wait_event("b online", |e| is(e, "device.online", "b"))
+        .await;
     let a_after_reload = probes(&sim, "wx_a");
     let b_now = probes(&sim, "wx_b");
     daemon
-        .wait_until("five more probes of b", || probes(&sim, "wx_b") >= b_now + 5)
+        .wait_until("five more probes of b", || {
+            probes(&sim, "wx_b") >= b_now + 5
+        })
         .await;
     // At most one probe of `a` was already on its way when the reload stopped it.
     assert!(probes(&sim, "wx_a") <= a_after_reload + 1);

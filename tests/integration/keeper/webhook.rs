@@ -30,7 +30,10 @@ const KEYS: [&str; 16] = [
 
 fn stamp(value: &Value) -> jiff::Timestamp {
     let text = value.as_str().unwrap_or_default();
-    assert!(text.len() == 20 && text.ends_with('Z'), "not RFC 3339 seconds: {value}");
+    assert!(
+        text.len() == 20 && text.ends_with('Z'),
+        "not RFC 3339 seconds: {value}"
+    );
     text.parse().unwrap_or_else(|e| panic!("{text}: {e}"))
 }
 
@@ -53,37 +56,32 @@ async fn the_webhook_payload_matches_the_contract_field_for_field() {
     let mut daemon = Daemon::start(dir.path(), &config(dir.path(), &sim, &hook, devices));
     daemon
         .wait_until("the firing message", || {
-            !hook.messages("w1", "firing", "manual_login_required").is_empty()
+            !hook
+                .messages("w1", "firing", "manual_login_required")
+                .is_empty()
         })
         .await;
     let firing = hook.messages("w1", "firing", "manual_login_required")[0].clone();
-    assert_eq!(keys(&firing), KEYS);
-    assert_eq!(firing["schema"], "session-keeper.alert.v1");
-    assert_eq!(firing["severity"], "critical");
-    let opened = stamp(&firing["opened_at"]);
-    assert_eq!(
-        firing["incident_id"],
-        format!("w1/manual_login_required/{}", firing["opened_at"].as_str().unwrap_or_default())
-    );
-    assert_eq!(firing["provider"], "gewe");
-    assert_eq!(firing["vendor"], "gewe");
-    assert_eq!(firing["vendor_id"], "wx_w");
-    assert_eq!(firing["labels"], json!({"owner": "ops-team", "region": "east"}));
-    let summary = firing["summary"].as_str().unwrap_or_default();
-    assert!(summary.starts_with("w1 needs a QR login"), "{summary}");
-    assert!(firing["resolved_at"].is_null());
-    assert!(stamp(&firing["sent_at"]) >= opened);
-    assert_eq!(firing["repeat"], 0);
-    let steps = firing["detail"]["steps"].as_array().cloned().unwrap_or_default();
-    assert!(!steps.is_empty(), "{firing}");
-    assert!(firing["detail"].as_object().is_some_and(|d| d.contains_key("offline_reason")));
+    check_firing(&firing);
 
     sim.sim
         .login(VendorKind::Gewe, "wx_w")
         .unwrap_or_else(|e| panic!("{e}"));
+    check_resolved(&daemon, &hook, &firing).await;
+    assert_eq!(daemon.stop().await.code(), Some(0));
+    for body in hook.bodies() {
+        assert!(!body.to_string().contains("sim-gewe-token"), "{body}");
+    }
+}
+
+/// The resolved message after a person logged in: same incident, `resolved_at` set.
+async fn check_resolved(daemon: &Daemon, hook: &Receiver, firing: &Value) {
+    let opened = stamp(&firing["opened_at"]);
     daemon
         .wait_until("the resolved message", || {
-            !hook.messages("w1", "resolved", "manual_login_required").is_empty()
+            !hook
+                .messages("w1", "resolved", "manual_login_required")
+                .is_empty()
         })
         .await;
     let resolved = hook.messages("w1", "resolved", "manual_login_required")[0].clone();
@@ -92,8 +90,41 @@ async fn the_webhook_payload_matches_the_contract_field_for_field() {
     assert_eq!(resolved["opened_at"], firing["opened_at"]);
     assert!(stamp(&resolved["resolved_at"]) >= opened);
     assert_eq!(resolved["repeat"], 0);
-    assert_eq!(daemon.stop().await.code(), Some(0));
-    for body in hook.bodies() {
-        assert!(!body.to_string().contains("sim-gewe-token"), "{body}");
-    }
+}
+
+/// The firing message, field for field (the order is checked by the caller's `KEYS`).
+fn check_firing(firing: &Value) {
+    assert_eq!(keys(&firing), KEYS);
+    assert_eq!(firing["schema"], "session-keeper.alert.v1");
+    assert_eq!(firing["severity"], "critical");
+    let opened = stamp(&firing["opened_at"]);
+    assert_eq!(
+        firing["incident_id"],
+        format!(
+            "w1/manual_login_required/{}",
+            firing["opened_at"].as_str().unwrap_or_default()
+        )
+    );
+    assert_eq!(firing["provider"], "gewe");
+    assert_eq!(firing["vendor"], "gewe");
+    assert_eq!(firing["vendor_id"], "wx_w");
+    assert_eq!(
+        firing["labels"],
+        json!({"owner": "ops-team", "region": "east"})
+    );
+    let summary = firing["summary"].as_str().unwrap_or_default();
+    assert!(summary.starts_with("w1 needs a QR login"), "{summary}");
+    assert!(firing["resolved_at"].is_null());
+    assert!(stamp(&firing["sent_at"]) >= opened);
+    assert_eq!(firing["repeat"], 0);
+    let steps = firing["detail"]["steps"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(!steps.is_empty(), "{firing}");
+    assert!(
+        firing["detail"]
+            .as_object()
+            .is_some_and(|d| d.contains_key("offline_reason"))
+    );
 }
