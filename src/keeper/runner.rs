@@ -127,45 +127,21 @@ impl Live {
     }
 
     /// Feeds one event and runs the actions it leads to; false when shutdown interrupted it.
+    /// An interrupted call ends the work, but what the machine already decided besides calls
+    /// (incidents, logs, persisting) is still carried out, so the ledger and the store agree
+    /// with the state the machine hands back.
     async fn feed(&mut self, event: Event) -> bool {
         let mut queue: VecDeque<Action> = self.handle(event).into();
         while let Some(action) = queue.pop_front() {
-            let events = match action {
-                Action::Log(note) => {
-                    self.log(&note);
-                    continue;
+            let Some(call) = self.local(action) else {
+                continue;
+            };
+            let Some(events) = self.call(call).await else {
+                for action in queue {
+                    // Calls left in the queue are dropped; the machine re-probes on restart.
+                    let _ = self.local(action);
                 }
-                Action::Open {
-                    kind,
-                    summary,
-                    detail,
-                    escalate,
-                } => {
-                    self.setup.notifications.send(IncidentChange::Open {
-                        key: self.key(kind),
-                        context: Arc::clone(&self.context),
-                        summary,
-                        detail,
-                        escalate,
-                        at: Timestamp::now(),
-                    });
-                    continue;
-                }
-                Action::Resolve { kind } => {
-                    self.setup.notifications.send(IncidentChange::Resolve {
-                        key: self.key(kind),
-                        at: Timestamp::now(),
-                    });
-                    continue;
-                }
-                Action::Persist => {
-                    self.persist();
-                    continue;
-                }
-                call => match self.call(call).await {
-                    Some(events) => events,
-                    None => return false,
-                },
+                return false;
             };
             let mut next = Vec::new();
             for event in events {
@@ -176,6 +152,33 @@ impl Live {
             }
         }
         true
+    }
+
+    /// Carries out an action that needs no vendor call; hands a call back.
+    fn local(&mut self, action: Action) -> Option<Action> {
+        match action {
+            Action::Log(note) => self.log(&note),
+            Action::Open {
+                kind,
+                summary,
+                detail,
+                escalate,
+            } => self.setup.notifications.send(IncidentChange::Open {
+                key: self.key(kind),
+                context: Arc::clone(&self.context),
+                summary,
+                detail,
+                escalate,
+                at: Timestamp::now(),
+            }),
+            Action::Resolve { kind } => self.setup.notifications.send(IncidentChange::Resolve {
+                key: self.key(kind),
+                at: Timestamp::now(),
+            }),
+            Action::Persist => self.persist(),
+            call => return Some(call),
+        }
+        None
     }
 
     fn handle(&mut self, event: Event) -> Vec<Action> {
