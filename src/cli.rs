@@ -132,7 +132,7 @@ mod tests {
         let cli = Cli::try_parse_from(["session-keeper", "run", "-c", "/tmp/x.toml"])
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(
-            matches!(cli.command, Command::Run(ref a) if a.path(|_| None) == PathBuf::from("/tmp/x.toml"))
+            matches!(cli.command, Command::Run(ref a) if a.path(|_| None) == std::path::Path::new("/tmp/x.toml"))
         );
         let cli = Cli::try_parse_from(["session-keeper", "status", "--json", "-c", "/tmp/y.toml"])
             .unwrap_or_else(|e| panic!("{e}"));

@@ -94,7 +94,7 @@ async fn check_resolved(daemon: &Daemon, hook: &Receiver, firing: &Value) {
 
 /// The firing message, field for field (the order is checked by the caller's `KEYS`).
 fn check_firing(firing: &Value) {
-    assert_eq!(keys(&firing), KEYS);
+    assert_eq!(keys(firing), KEYS);
     assert_eq!(firing["schema"], "session-keeper.alert.v1");
     assert_eq!(firing["severity"], "critical");
     let opened = stamp(&firing["opened_at"]);
