@@ -10,4 +10,5 @@ mod ladder;
 mod lifecycle;
 mod receiver;
 mod reload;
+mod tokens;
 mod webhook;
