@@ -117,6 +117,8 @@ impl Ledger {
         let resumed = notify::Restored {
             open: mem::take(&mut restored.open),
             pending: mem::take(&mut restored.pending),
+            history: mem::take(&mut restored.history),
+            unfinished: mem::take(&mut restored.unfinished),
         };
         let notifications = Notifications::start(
             config.notifiers.clone(),
