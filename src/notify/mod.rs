@@ -20,16 +20,60 @@
 //! lost), and each such notifier is reported once, at start or reload, as a `notify.failed`
 //! line saying so. Quiet hours arrive with them.
 
-use tokio::sync::mpsc;
+use std::sync::Arc;
+use std::time::Duration;
 
+use jiff::Timestamp;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::{Notifier, NotifierKind};
 use crate::incident::IncidentChange;
 use crate::store::{DeliveryRecord, IncidentRecord};
 
 mod backoff;
+mod dispatch;
+mod journal;
 mod ledger;
+mod log;
 mod payload;
+mod task;
+mod webhook;
+mod worker;
 
 pub use payload::{Payload, SCHEMA, rfc3339};
+
+use backoff::Backoff;
+use dispatch::{Dispatcher, Plumbing};
+use journal::Journal;
+use ledger::Ledger;
+use task::{Command, LedgerTask, policies};
+use worker::Links;
+
+/// Why a message could not be delivered (each attempt's error, recorded as the delivery's
+/// `last_error` and logged; never containing a URL or a secret).
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    /// The channel cannot be built from its settings.
+    #[error("cannot set up the channel: {0}")]
+    Build(String),
+    /// This build has no such channel yet.
+    #[error("channel {0} is not supported by this build; messages are kept and sent once it is")]
+    Unsupported(NotifierKind),
+    /// The payload could not be encoded.
+    #[error("cannot encode the message: {0}")]
+    Encode(String),
+    /// The receiver did not answer within the request limit.
+    #[error("the receiver did not answer in time")]
+    Timeout,
+    /// The request failed before an answer (connection refused, TLS, reset, ...).
+    #[error("request failed: {0}")]
+    Transport(String),
+    /// The receiver answered with a status other than 2xx.
+    #[error("the receiver answered http status {0}")]
+    Status(u16),
+}
 
 /// What the store kept from the previous run, for [`Notifications::start`]: the ledger comes
 /// back without re-sending anything and resumes what was not delivered.
@@ -48,15 +92,123 @@ pub struct Restored {
     pub unfinished: Vec<IncidentRecord>,
 }
 
+/// How the ledger task's timings are set (tests shorten them).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Tuning {
+    /// The retry schedule of failing deliveries.
+    pub backoff: Backoff,
+    /// The per-request limit of webhook calls.
+    pub request_timeout: Duration,
+}
+
+impl Default for Tuning {
+    fn default() -> Tuning {
+        Tuning {
+            backoff: Backoff::default(),
+            request_timeout: webhook::REQUEST_TIMEOUT,
+        }
+    }
+}
+
 /// The keeper's handle to the ledger task; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Notifications {
-    changes: mpsc::UnboundedSender<IncidentChange>,
+    commands: mpsc::UnboundedSender<Command>,
+    outstanding: watch::Receiver<usize>,
+    done: CancellationToken,
 }
 
 impl Notifications {
-    /// Hands a change to the ledger; never blocks.
+    /// Starts the ledger task and one worker per notifier (on `tracker`) from what the store
+    /// kept, writing through `journal`. Must be called inside a tokio runtime.
+    ///
+    /// `stop` should be cancelled after the device runners have stopped, so their last
+    /// changes are recorded; the task then drains its queue into the store and ends
+    /// ([`Notifications::closed`]), after which the writer can be closed.
+    pub(crate) fn start_with(
+        notifiers: Vec<Notifier>,
+        restored: Restored,
+        journal: Arc<dyn Journal>,
+        tracker: &TaskTracker,
+        stop: CancellationToken,
+        tuning: Tuning,
+    ) -> Notifications {
+        let (ledger, resumed) = Ledger::restore(policies(&notifiers), &restored, Timestamp::now());
+        let (commands, receiver) = mpsc::unbounded_channel();
+        let (outstanding_tx, outstanding) = watch::channel(0);
+        let plumbing = Plumbing {
+            links: Links {
+                journal: Arc::clone(&journal),
+                reports: commands.clone(),
+                outstanding: outstanding_tx,
+                backoff: tuning.backoff,
+            },
+            tracker: tracker.clone(),
+            stop: stop.clone(),
+            request_timeout: tuning.request_timeout,
+        };
+        let mut dispatcher = Dispatcher::new(plumbing, &notifiers);
+        if !resumed.writes.is_empty() {
+            journal.record(resumed.writes);
+        }
+        dispatcher.dispatch(resumed.messages);
+        let done = CancellationToken::new();
+        let task = LedgerTask {
+            ledger,
+            dispatcher,
+            journal,
+            commands: receiver,
+            stop,
+            done: done.clone(),
+        };
+        tracker.spawn(task.run());
+        Notifications {
+            commands,
+            outstanding,
+            done,
+        }
+    }
+
+    /// Hands a change to the ledger; never blocks. After the ledger stopped the change is
+    /// only logged (the keeper stops its runners before the ledger, so this is a bug).
     pub fn send(&self, change: IncidentChange) {
-        let _ = self.changes.send(change);
+        let sent = self.commands.send(Command::Change(change));
+        if let Err(mpsc::error::SendError(Command::Change(change))) = sent {
+            tracing::error!(
+                event = "notify.failed",
+                subject = change.key().subject.name(),
+                kind = change.key().kind.as_str(),
+                "the incident ledger has stopped; this change is not recorded"
+            );
+        }
+    }
+
+    /// Applies a reloaded notifier list: new notifiers start, removed ones stop (their
+    /// undelivered messages are dropped), changed ones restart keeping their queue.
+    pub fn reconfigure(&self, notifiers: Vec<Notifier>) {
+        let _ = self.commands.send(Command::Reconfigure(notifiers));
+    }
+
+    /// Resolves once every change sent before the call has been applied and every message
+    /// a worker holds has been delivered (for tests and the demo). Never resolves while a
+    /// webhook keeps failing; returns at once after the ledger stopped.
+    pub async fn drained(&self) {
+        let (answer, applied) = oneshot::channel();
+        if self.commands.send(Command::Barrier(answer)).is_err() {
+            return;
+        }
+        if applied.await.is_err() {
+            return;
+        }
+        let mut outstanding = self.outstanding.clone();
+        let _ = outstanding.wait_for(|n| *n == 0).await;
+    }
+
+    /// Resolves once the ledger task has stopped and recorded everything queued before.
+    pub async fn closed(&self) {
+        self.done.cancelled().await;
     }
 }
+
+#[cfg(test)]
+mod tests;
