@@ -6,6 +6,28 @@
 //! transaction each, so callers never block on disk and never write concurrently. Writes
 //! happen on transitions only. The schema is versioned (`PRAGMA user_version`); a corrupt store
 //! or one written by a newer version is an error, never silently reset.
+//!
+//! Layout: this file holds the records and the error; `open` opens and checks the file,
+//! `schema` holds the ordered migrations, `rows` encodes and decodes records, `query` reads and
+//! applies batches, `writer` and `worker` are the writer handle and its thread.
+//!
+//! The file is created `0600` in a directory created `0700` (SQLite gives its `-wal` and `-shm`
+//! files the same mode as the database): the shrise access and refresh tokens are stored as
+//! plain text in it, so the file itself is the secret's protection, like a credentials file.
+//! Timestamps are RFC 3339 UTC text with nine fractional digits, so text order is time order.
+
+mod open;
+mod query;
+mod rows;
+mod schema;
+mod worker;
+mod writer;
+
+#[cfg(test)]
+mod tests;
+
+pub use schema::SCHEMA_VERSION;
+pub use writer::{Writer, WriterTask};
 
 use std::path::{Path, PathBuf};
 
@@ -19,7 +41,9 @@ use crate::vendor::TokenPair;
 pub const FILE_NAME: &str = "session-keeper.sqlite3";
 
 /// Why the store cannot be used.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Clone` because the writer reports one failure to every caller waiting on a flush.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The state directory or the file cannot be created or opened.
     #[error("cannot open state store {path}: {message}")]
@@ -53,6 +77,10 @@ pub enum StoreError {
     /// A query or write failed.
     #[error("state store query failed: {0}")]
     Query(String),
+    /// A write breaks a rule of the schema (such as one open incident per subject and kind);
+    /// retrying cannot help, so the writer drops it (logged) instead of retrying forever.
+    #[error("state store refused a write: {0}")]
+    Rejected(String),
     /// A stored value cannot be decoded.
     #[error("state store holds an unreadable {what}: {message}")]
     Decode {
@@ -110,6 +138,23 @@ pub enum Transition {
     Resolved,
 }
 
+impl Transition {
+    /// The stored spelling (the same as the serde one).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transition::Firing => "firing",
+            Transition::Resolved => "resolved",
+        }
+    }
+
+    /// Parses the stored spelling; `None` for anything else.
+    pub fn parse(s: &str) -> Option<Transition> {
+        [Transition::Firing, Transition::Resolved]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+    }
+}
+
 /// Where one message to one notifier stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -120,6 +165,28 @@ pub enum DeliveryState {
     Sent,
     /// Given up on (e.g. the notifier was removed from the config).
     Dropped,
+}
+
+impl DeliveryState {
+    /// The stored spelling (the same as the serde one).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Sent => "sent",
+            DeliveryState::Dropped => "dropped",
+        }
+    }
+
+    /// Parses the stored spelling; `None` for anything else.
+    pub fn parse(s: &str) -> Option<DeliveryState> {
+        [
+            DeliveryState::Pending,
+            DeliveryState::Sent,
+            DeliveryState::Dropped,
+        ]
+        .into_iter()
+        .find(|d| d.as_str() == s)
+    }
 }
 
 /// One message of one incident to one notifier: the ledger's row of "what was sent to whom".
@@ -163,26 +230,37 @@ pub enum Write {
     Delivery(DeliveryRecord),
 }
 
-/// An open SQLite store.
+impl Write {
+    /// Names the record a write touches, for log lines and errors: never a token.
+    pub fn describe(&self) -> String {
+        match self {
+            Write::Device(row) => format!("device {}", row.name),
+            Write::Tokens { provider, .. } => format!("tokens of provider {provider}"),
+            Write::Incident(record) => format!("incident {}", record.id),
+            Write::Delivery(d) => format!(
+                "delivery of {} to {} ({} #{})",
+                d.incident_id,
+                d.notifier,
+                d.transition.as_str(),
+                d.seq
+            ),
+        }
+    }
+}
+
+/// An open SQLite store: the connection and where it lives.
+///
+/// Opened with [`Store::open`] by the daemon (which then hands it to [`Writer::spawn`]) or with
+/// [`Store::open_read_only`] by `status`, which may run while the daemon writes.
 #[derive(Debug)]
 pub struct Store {
     path: PathBuf,
+    conn: rusqlite::Connection,
 }
 
 impl Store {
-    /// Opens (creating the directory and file if needed) and migrates the store in `dir`.
-    pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        Ok(Store {
-            path: dir.join(FILE_NAME),
-        })
-    }
-
-    /// The store file's path.
+    /// The store file's path, for messages.
     pub fn path(&self) -> &Path {
         &self.path
     }
 }
-
-/// The handle callers write through; cheap to clone.
-#[derive(Debug, Clone)]
-pub struct Writer {}

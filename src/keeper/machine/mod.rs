@@ -1,25 +1,121 @@
 //! The pure per-device state machine: every probe, ladder, incident and recycle decision.
 //!
-//! `handle(event, now) -> actions`: no sockets, no sleeps, no clock reads. The runner
-//! ([`super::runner`]) turns timers and vendor answers into [`Event`]s and carries out the
-//! [`Action`]s in order; it asks [`Machine::next_wake`] when to send the next [`Event::Wake`].
-//! Everything that must survive a restart lives in [`DeviceState`], which the runner persists
-//! whenever an action list contains [`Action::Persist`].
+//! `handle(event, now) -> actions`: no sockets, no sleeps, no clock reads, no randomness (the
+//! runner adds jitter). The runner (`keeper::runner`) turns timers and vendor answers into
+//! [`Event`]s and carries out the [`Action`]s in order; it asks [`Machine::next_wake`] when to
+//! send the next [`Event::Wake`]. Everything that must survive a restart lives in
+//! [`DeviceState`], which the runner persists whenever an action list contains
+//! [`Action::Persist`]. Transient counters (consecutive answers per source, calls in flight)
+//! live in [`Machine`] only.
+//!
+//! Files: `probe.rs` (wakes, answers, counters, blackout, online/offline), `ladder.rs` (the
+//! ladder, the offline reason, reconnect, manual login), `second_login.rs` (the prompt),
+//! `deadline.rs` (recycle milestones), `state.rs` (what is stored), `tests/` (one or more
+//! tests per rule, named after it, on a fake clock).
+//!
+//! # Rules
+//! 1. **Scheduling.** The first wake is `first_wake`. Each wake probes (both sources when the
+//!    device has a kick check) and schedules the next one a cadence after the previous
+//!    scheduled wake, or a cadence after `now` when that is already past. The cadence is
+//!    `recheck_interval` while a prompt awaits confirmation or an accepted reconnect is being
+//!    checked, `poll_interval` otherwise. A wake that finds an answer still outstanding emits
+//!    no call: the runner awaits answers in order, so the call was dropped (e.g. the provider
+//!    gate skipped it). A dropped reconnect or prompt is handled like a provider fault (rule
+//!    5: not counted, retried); the next wake probes again.
+//! 2. **Answers.** Unknown answers never count: they neither add to nor break a run, and a
+//!    device that only ever had unknown answers stays `unknown`. The first unknown of a run is
+//!    logged (`device.unknown`, warn). Answers observed inside a provider blackout window are
+//!    ignored entirely. Each source (primary, kick check) has its own offline run; fewer than
+//!    `offline_after` offline answers make the device `suspect`, `offline_after` from either
+//!    source confirm it offline and start an episode and the ladder. Online needs
+//!    `online_after` consecutive primary online answers while the kick check's last answer is
+//!    not offline (a kick check saying offline wins over a phantom online primary).
+//!    `last_online_at` moves to `now` on an online answer while both sources agree the device
+//!    is online, and to a vendor last-login time when that is later (capped at `now`: a
+//!    gateway clock running ahead must not push the recycle deadline out).
+//! 3. **Ladder**, per episode, each rung only where supported: the offline reason (wechatpro
+//!    once per episode, plus its last login time; WKTeam at most once per 12 h across
+//!    episodes; a failed ask is not fatal), reconnect (up to `reconnect_attempts`; accepted →
+//!    re-probe after `recheck_interval`, one offline answer fails it; `无需重连` while offline
+//!    fails it), second login (inside `second_login_hours`, attempts left, unconfirmed streak
+//!    below the limit, no reason 4–8, no refusal, not recycled; confirmed by an online answer,
+//!    unconfirmed once `confirm_window` passed with no online answer; a new WKTeam `wId` is
+//!    stored; a GeWe dialog uuid is followed with `FollowLogin` before each recheck probe),
+//!    then `manual_login_required` with the steps tried and the offline reason. Outside `second_login_hours` (everything else allowing a
+//!    prompt) the incident opens at once and the prompt goes out at the first offline answer
+//!    inside the window. A shrise device has no rungs: manual login at once.
+//! 4. **Recycle deadline** (`last_online_at + recycle_after`), checked on every probe answer
+//!    and sweep while an episode runs: one `recycle_warning` per milestone (several passed at
+//!    once → one message naming the smallest), `device_recycled` at the deadline (which
+//!    resolves the warning and ends the ladder). No `last_online_at`, no recycle incidents.
+//! 5. **Provider faults** (transport, timeout, bad status, malformed, credentials, busy, rate
+//!    limited) on a rung neither consume the attempt nor fail the rung: it is retried after
+//!    the next offline answer, and logged (`recovery.skipped`) once per episode.
+//! 6. **Back online** resolves every open device incident, ends the episode and persists.
+//! 7. **Persist** is emitted exactly when the stored state changed in anything but
+//!    `last_online_at`; an unchanged online probe never writes. `last_online_at` is therefore
+//!    up to one transition stale in the store; the runner also persists at shutdown, and the
+//!    recycle deadline (days) tolerates that.
+//!
+//! # For the runner
+//! - Carry out actions in order and feed each call's answer before the next wake;
+//!   `Probe { kick_check: true }` is answered twice, primary first. A call the runner skips
+//!   (closed provider gate) may be fed as an error or not at all; both are handled.
+//! - Re-read [`Machine::next_wake`] after every `handle`, not only after a wake: an accepted
+//!   reconnect or a sent prompt brings the next wake forward to `recheck_interval`.
+//! - `Persist` comes last in a list: write [`Machine::state`] when it is reached. Persist once
+//!   more at shutdown (the latest `last_online_at`).
+//!
+//! # Decisions where the spec left room
+//! - A second-login answer `AlreadyLoggedIn` counts as one primary online answer.
+//! - A second login refused for any reason but a provider fault (`Refused`, `VendorUnknown`,
+//!   `Unsupported`, `DeviceGone`) ends second logins for the episode: the gateways refuse once
+//!   only a QR login works.
+//! - The prompt's expiry is judged on the first offline answer at or after `expires_at`; if
+//!   no trustworthy answer comes (unknown, blackout, skipped), at the wake after the one whose
+//!   probe went unanswered. An online run in progress at expiry still confirms it. A restored
+//!   `awaiting_confirm` device is re-probed first and judged by its stored `expires_at`.
+//! - The unconfirmed streak also resets when the device comes back while
+//!   `manual_login_required` is open: a person logged in, which is what the gateways require
+//!   before they accept second logins again.
+//! - A recycled device gets no `manual_login_required` on top of `device_recycled` (it needs a
+//!   reset first); one already open stays open until the device is online.
+//! - `device.suspect` is logged for every offline answer below `offline_after`; Persist only on
+//!   entering `suspect`.
+//! - A GeWe `checkLogin` that reports the login done stops the following; probes still decide.
+//! - Blackout windows are the device's own provider's (`Settings::blackout`) and apply to the
+//!   kick check's answers too: during a gateway self-check the device's state is unknowable.
+//! - Steps read as outcomes ("reconnect failed"); the same outcome twice in a row reads
+//!   "second login not confirmed (2 times)".
+//! - A WKTeam reason asked less than 12 h ago is not asked again in the new episode, nor
+//!   later in that episode.
 
-use std::collections::BTreeSet;
+mod deadline;
+mod ladder;
+mod probe;
+mod second_login;
+mod state;
+#[cfg(test)]
+mod tests;
+
 use std::time::Duration;
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use serde::{Deserialize, Serialize};
 
 use crate::config::{Policy, Window};
 use crate::incident::IncidentKind;
 use crate::vendor::{OfflineReason, Probe, ReconnectOutcome, SecondLogin, VendorError, VendorKind};
 
+pub use state::{DeviceState, Episode, Phase};
+
+use probe::{Counters, InFlight};
+
 /// What the machine needs to know about its device, from the validated config.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// The device's configured name: incident summaries name it ("sales-01 needs a QR login").
+    pub name: String,
     /// The device's policy (defaults with its overrides applied).
     pub policy: Policy,
     /// The device's vendor (decides the rungs and the offline-reason rules).
@@ -141,141 +237,39 @@ pub enum Level {
     Error,
 }
 
-/// Where the device stands; the status word of DESIGN.md §7 is [`Phase::status`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "phase", rename_all = "snake_case")]
-pub enum Phase {
-    /// No trustworthy answer yet (start-up, provider down, only unknown answers).
-    Unknown,
-    /// Logged in.
-    Online,
-    /// Some offline answers, fewer than `offline_after`.
-    Suspect,
-    /// Confirmed offline, no rung running (e.g. waiting for `second_login_hours`).
-    Offline,
-    /// A rung is running or its effect is being checked.
-    Recovering,
-    /// A second-login prompt awaits the person's confirmation.
-    AwaitingConfirm {
-        /// When the prompt was sent.
-        prompt_at: Timestamp,
-        /// When the prompt expires (`prompt_at + confirm_window`).
-        expires_at: Timestamp,
-        /// GeWe: the dialog login's uuid, followed with `checkLogin`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        login_uuid: Option<String>,
-    },
-    /// A person must do a QR login (`manual_login_required` is open).
-    LoginRequired,
-    /// The recycle deadline passed (`device_recycled` is open).
-    Recycled,
-}
-
-impl Phase {
-    /// The DESIGN.md §7 state word.
-    pub fn status(&self) -> &'static str {
-        match self {
-            Phase::Unknown => "unknown",
-            Phase::Online => "online",
-            Phase::Suspect => "suspect",
-            Phase::Offline => "offline",
-            Phase::Recovering => "recovering",
-            Phase::AwaitingConfirm { .. } => "awaiting_confirm",
-            Phase::LoginRequired => "login_required",
-            Phase::Recycled => "recycled",
-        }
-    }
-}
-
-/// One offline episode: from a confirmed offline until the device is online again.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Episode {
-    /// When offline was confirmed.
-    pub started_at: Timestamp,
-    /// Reconnects sent in this episode.
-    pub reconnects: u32,
-    /// Second-login prompts sent in this episode.
-    pub second_logins: u32,
-    /// What was tried, in order, in plain words (goes into `detail.steps`).
-    pub steps: Vec<String>,
-    /// The vendor's offline reason, once asked.
-    pub offline_reason: Option<String>,
-    /// True when the reason says a person logged out, logged in elsewhere or changed a
-    /// password (wechatpro reasons 4–8): no prompt is sent.
-    pub reason_needs_person: bool,
-    /// The offline reason was asked in this episode.
-    pub reason_asked: bool,
-    /// The recycle milestones (seconds before the deadline) already warned in this episode.
-    pub warned_milestones: Vec<u64>,
-}
-
-/// Everything about a device that must survive a restart. Serialized as JSON into the store;
-/// new fields need `#[serde(default)]` so older rows still load.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeviceState {
-    /// Where the device stands.
-    pub phase: Phase,
-    /// When `phase.status()` last changed.
-    pub since: Timestamp,
-    /// The last time the device was seen online, or the vendor's later last-login time.
-    pub last_online_at: Option<Timestamp>,
-    /// WKTeam: the current `wId` (rotates with every login).
-    #[serde(default)]
-    pub w_id: Option<String>,
-    /// Second-login prompts that went unconfirmed in a row, across incidents.
-    #[serde(default)]
-    pub unconfirmed_streak: u32,
-    /// The current offline episode, if any.
-    #[serde(default)]
-    pub episode: Option<Episode>,
-    /// WKTeam: when `offlineReason` was last asked (at most once per 12 h).
-    #[serde(default)]
-    pub reason_asked_at: Option<Timestamp>,
-    /// The device incidents this machine has told the ledger are open.
-    #[serde(default)]
-    pub open_incidents: BTreeSet<IncidentKind>,
-}
-
-impl DeviceState {
-    /// A device never seen before: unknown since `now`, with the configured `wId`.
-    pub fn new(now: Timestamp, w_id: Option<String>) -> DeviceState {
-        DeviceState {
-            phase: Phase::Unknown,
-            since: now,
-            last_online_at: None,
-            w_id,
-            unconfirmed_streak: 0,
-            episode: None,
-            reason_asked_at: None,
-            open_incidents: BTreeSet::new(),
-        }
-    }
-
-    /// `last_online_at + recycle_after`, when the device was ever seen online.
-    pub fn recycle_deadline(&self, recycle_after: Duration) -> Option<Timestamp> {
-        let last = self.last_online_at?;
-        let span = jiff::SignedDuration::try_from(recycle_after).ok()?;
-        last.checked_add(span).ok()
-    }
-}
-
 /// One device's decisions.
 #[derive(Debug, Clone)]
 pub struct Machine {
     settings: Settings,
     state: DeviceState,
     next_wake: Timestamp,
+    /// Consecutive answers per source (transient: a restart starts counting afresh).
+    counters: Counters,
+    /// What the runner was asked for and has not answered yet.
+    inflight: InFlight,
+    /// A provider fault on a rung was logged in this episode.
+    fault_noted: bool,
+    /// `last_online_at` moved for a reason worth writing (a vendor last-login time).
+    persist_due: bool,
 }
 
 impl Machine {
     /// A machine resuming `state` (new or loaded from the store); its first wake is at
     /// `first_wake` (the supervisor spreads first wakes over the poll interval). A device that
     /// was awaiting confirmation is re-probed at its first wake.
-    pub fn new(settings: Settings, state: DeviceState, first_wake: Timestamp) -> Machine {
+    pub fn new(settings: Settings, mut state: DeviceState, first_wake: Timestamp) -> Machine {
+        if state.phase.in_episode() && state.episode.is_none() {
+            // A hand-edited or damaged row: keep the phase, give the ladder an episode to use.
+            state.episode = Some(Episode::new(state.since));
+        }
         Machine {
             settings,
             state,
             next_wake: first_wake,
+            counters: Counters::default(),
+            inflight: InFlight::default(),
+            fault_noted: false,
+            persist_due: false,
         }
     }
 
@@ -294,9 +288,72 @@ impl Machine {
         self.next_wake
     }
 
+    /// The DESIGN.md §7 state word, for status output and metrics.
+    pub fn status(&self) -> &'static str {
+        self.state.phase.status()
+    }
+
+    /// When the vendor recycles the device unless it logs in, if it was ever seen online.
+    pub fn recycle_deadline(&self) -> Option<Timestamp> {
+        self.state
+            .recycle_deadline(self.settings.policy.recycle_after)
+    }
+
+    /// Applies a reloaded config without losing the device's state or counters (a reload
+    /// that keeps the device must not restart its offline count).
+    pub fn set_settings(&mut self, settings: Settings) {
+        if !settings.has_kick_check {
+            // A removed kick check must not keep the device offline with its last answer.
+            self.counters.kick_offline = false;
+            self.counters.offline[1] = 0;
+        }
+        self.settings = settings;
+    }
+
     /// Decides what to do about `event`, observed at `now`.
     pub fn handle(&mut self, event: Event, now: Timestamp) -> Vec<Action> {
-        let _ = (event, now);
-        Vec::new()
+        let before = self.state.clone();
+        let mut out = Vec::new();
+        match event {
+            Event::Wake => self.on_wake(now, &mut out),
+            Event::Sweep => self.check_deadline(now, &mut out),
+            Event::Probe { source, answer } => self.on_probe(source, answer, now, &mut out),
+            Event::Reconnect(answer) => self.on_reconnect(answer, now, &mut out),
+            Event::SecondLogin(answer) => self.on_second_login(answer, now, &mut out),
+            Event::LoginFollowed(answer) => self.on_login_followed(answer),
+            Event::OfflineReason(answer) => self.on_offline_reason(answer, now, &mut out),
+            Event::LastLogin(answer) => self.on_last_login(answer, now, &mut out),
+        }
+        if std::mem::take(&mut self.persist_due) || before.differs_materially(&self.state) {
+            out.push(Action::Persist);
+        }
+        out
     }
+
+    /// Moves to `phase`; `since` moves only when the status word changes.
+    fn set_phase(&mut self, phase: Phase, now: Timestamp) {
+        if phase.status() != self.state.phase.status() {
+            self.state.since = now;
+        }
+        self.state.phase = phase;
+    }
+}
+
+/// Appends a log line to `out`.
+fn log(out: &mut Vec<Action>, event: &'static str, level: Level, message: String) {
+    out.push(Action::Log(Note {
+        event,
+        level,
+        message,
+    }));
+}
+
+/// `t + d`, saturating at the end of time (config durations are bounded; this never panics).
+fn after(t: Timestamp, d: Duration) -> Timestamp {
+    t.checked_add(d).unwrap_or(Timestamp::MAX)
+}
+
+/// A duration as people read it: `3m`, `2days 23h`.
+fn human(d: Duration) -> String {
+    humantime::format_duration(d).to_string()
 }

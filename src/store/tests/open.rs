@@ -1,0 +1,237 @@
+//! Opening: modes on creation, versions, damage, and the read-only open `status` uses.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+
+use super::*;
+use crate::store::open;
+use crate::store::schema::{self, Plan, SCHEMA_VERSION, VersionError};
+use crate::store::{FILE_NAME, StoreError, Writer};
+
+fn mode(path: &Path) -> u32 {
+    fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+fn user_version(dir: &Path) -> i64 {
+    raw(dir)
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .unwrap()
+}
+
+#[test]
+fn open_creates_a_private_directory_and_file() {
+    let parent = TempDir::new().unwrap();
+    let dir = parent.path().join("state").join("keeper");
+    let mut store = Store::open(&dir).unwrap();
+    assert_eq!(store.path(), dir.join(FILE_NAME));
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&dir.join(FILE_NAME)), 0o600);
+
+    // SQLite gives the WAL the file's mode: the tokens in it are as private.
+    store.apply(&devices(1)).unwrap();
+    let wal = dir.join(format!("{FILE_NAME}-wal"));
+    assert_eq!(mode(&wal), 0o600);
+}
+
+#[test]
+fn open_fails_plainly_when_the_directory_cannot_be_made() {
+    let parent = TempDir::new().unwrap();
+    let file = parent.path().join("not-a-dir");
+    fs::write(&file, b"x").unwrap();
+    let err = Store::open(&file.join("state")).unwrap_err();
+    assert!(matches!(err, StoreError::Open { .. }), "{err:?}");
+}
+
+#[test]
+fn migrations_are_idempotent() {
+    let (dir, mut store) = fresh();
+    assert_eq!(user_version(dir.path()), SCHEMA_VERSION);
+    store.apply(&devices(2)).unwrap();
+    drop(store);
+
+    // Opening again (and migrating again directly) changes nothing.
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.devices().unwrap().len(), 2);
+    drop(store);
+    let mut conn = raw(dir.path());
+    assert_eq!(schema::migrate(&mut conn).unwrap(), SCHEMA_VERSION);
+    assert_eq!(user_version(dir.path()), SCHEMA_VERSION);
+    let tables: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(tables, 4);
+}
+
+#[test]
+fn versions_are_judged_against_the_newest_known() {
+    assert_eq!(schema::plan(3, 3), Ok(Plan::Current));
+    assert_eq!(schema::plan(0, 3), Ok(Plan::Migrate));
+    assert_eq!(schema::plan(2, 3), Ok(Plan::Migrate));
+    assert_eq!(
+        schema::plan(4, 3),
+        Err(VersionError::TooNew {
+            found: 4,
+            supported: 3
+        })
+    );
+    assert_eq!(schema::plan(-1, 3), Err(VersionError::Negative(-1)));
+}
+
+#[test]
+fn a_store_from_a_newer_build_is_refused_and_left_alone() {
+    let (dir, mut store) = fresh();
+    store.apply(&devices(3)).unwrap();
+    drop(store);
+    raw(dir.path())
+        .pragma_update(None, "user_version", 99)
+        .unwrap();
+
+    let err = Store::open(dir.path()).unwrap_err();
+    match &err {
+        StoreError::TooNew {
+            found, supported, ..
+        } => assert_eq!((*found, *supported), (99, SCHEMA_VERSION)),
+        other => panic!("expected TooNew, got {other:?}"),
+    }
+    assert!(err.to_string().contains("upgrade session-keeper"), "{err}");
+    assert!(matches!(
+        Store::open_read_only(dir.path()),
+        Err(StoreError::TooNew { found: 99, .. })
+    ));
+    // Never reset: the version and the rows are still there.
+    assert_eq!(user_version(dir.path()), 99);
+    let rows: i64 = raw(dir.path())
+        .query_row("SELECT count(*) FROM devices", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(rows, 3);
+}
+
+#[test]
+fn a_garbage_file_is_corrupt_and_left_alone() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join(FILE_NAME);
+    let garbage: Vec<u8> = (0..8192u32).map(|i| (i * 7 + 13) as u8).collect();
+    fs::write(&path, &garbage).unwrap();
+
+    let err = Store::open(dir.path()).unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
+    assert!(err.to_string().contains("move it aside"), "{err}");
+    assert!(matches!(
+        Store::open_read_only(dir.path()),
+        Err(StoreError::Corrupt { .. })
+    ));
+    assert_eq!(fs::read(&path).unwrap(), garbage);
+}
+
+/// A store of 200 fat device rows, closed (so the WAL is checkpointed into the file); returns
+/// the file's bytes.
+fn fat_store(dir: &Path) -> Vec<u8> {
+    let mut store = Store::open(dir).unwrap();
+    let fat = "x".repeat(500);
+    let rows: Vec<Write> = (0..200)
+        .map(|i| Write::Device(device(&format!("dev-{i:03}"), &fat)))
+        .collect();
+    store.apply(&rows).unwrap();
+    drop(store);
+    let bytes = fs::read(dir.join(FILE_NAME)).unwrap();
+    assert!(bytes.len() > 16 * 4096);
+    bytes
+}
+
+#[test]
+fn scribbled_pages_are_corrupt() {
+    let dir = TempDir::new().unwrap();
+    let mut bytes = fat_store(dir.path());
+    // Pages 3 to 6 overwritten, the header and the schema page intact.
+    for b in &mut bytes[2 * 4096..6 * 4096] {
+        *b = 0xA5;
+    }
+    fs::write(dir.path().join(FILE_NAME), &bytes).unwrap();
+
+    let err = Store::open(dir.path()).unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
+}
+
+#[test]
+fn a_damaged_b_tree_is_reported_by_the_integrity_check() {
+    let dir = TempDir::new().unwrap();
+    let mut bytes = fat_store(dir.path());
+    // The last table leaf page (type 0x0D): point its first cell past the page's end.
+    let page = (1..bytes.len() / 4096)
+        .rev()
+        .find(|p| bytes[p * 4096] == 0x0D)
+        .unwrap();
+    bytes[page * 4096 + 8] = 0xFF;
+    bytes[page * 4096 + 9] = 0xFF;
+    fs::write(dir.path().join(FILE_NAME), &bytes).unwrap();
+
+    let err = Store::open(dir.path()).unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
+    assert_eq!(fs::read(dir.path().join(FILE_NAME)).unwrap(), bytes);
+}
+
+#[test]
+fn the_integrity_report_passes_only_a_lone_ok() {
+    let lines = |ls: &[&str]| ls.iter().map(|l| l.to_string()).collect::<Vec<_>>();
+    assert_eq!(open::check_report(&lines(&["ok"])), Ok(()));
+    assert!(open::check_report(&[]).is_err());
+    assert_eq!(
+        open::check_report(&lines(&["Page 5: free space corruption", "row 3 missing"])),
+        Err("Page 5: free space corruption; row 3 missing".to_owned())
+    );
+    let many: Vec<String> = (1..=8).map(|i| format!("problem {i}")).collect();
+    assert_eq!(
+        open::check_report(&many),
+        Err("problem 1; problem 2; problem 3; problem 4; problem 5; and 3 more".to_owned())
+    );
+}
+
+#[test]
+fn read_only_open_without_a_store_is_none_and_creates_nothing() {
+    let parent = TempDir::new().unwrap();
+    let dir = parent.path().join("never-started");
+    assert!(Store::open_read_only(&dir).unwrap().is_none());
+    assert!(!dir.exists());
+
+    // A file that was created but never initialised holds nothing either.
+    fs::create_dir(&dir).unwrap();
+    fs::write(dir.join(FILE_NAME), b"").unwrap();
+    assert!(Store::open_read_only(&dir).unwrap().is_none());
+    assert_eq!(fs::metadata(dir.join(FILE_NAME)).unwrap().len(), 0);
+}
+
+#[test]
+fn read_only_open_reads_a_closed_store_and_cannot_write() {
+    let (dir, mut store) = fresh();
+    store.apply(&devices(2)).unwrap();
+    drop(store);
+
+    let mut reader = Store::open_read_only(dir.path()).unwrap().unwrap();
+    assert_eq!(reader.devices().unwrap().len(), 2);
+    let err = reader.apply(&devices(3)).unwrap_err();
+    assert!(matches!(err, StoreError::Query(_)), "{err:?}");
+    assert_eq!(reader.devices().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn read_only_open_works_while_a_writer_holds_the_store() {
+    let (dir, store) = fresh();
+    let (writer, task) = Writer::spawn(store);
+    writer.write_all(devices(2));
+    writer.flush().await.unwrap();
+
+    let reader = Store::open_read_only(dir.path()).unwrap().unwrap();
+    assert_eq!(reader.devices().unwrap().len(), 2);
+
+    // The reader sees later commits too, while the writer keeps the store open.
+    writer.write_all(devices(5));
+    writer.flush().await.unwrap();
+    assert_eq!(reader.devices().unwrap().len(), 5);
+    drop(reader);
+
+    task.close().await.unwrap();
+}
