@@ -1,4 +1,5 @@
-//! Where the ledger's writes go: the store's writer in the daemon, a list in memory in tests.
+//! Where the ledger's writes go: the store's [`Writer`] in the daemon, a list in memory in
+//! tests.
 //!
 //! The ledger and the delivery workers only ever hand over whole batches and never wait for
 //! them, so the one trait method is all they need; ordering is the writer's queue order.
@@ -6,12 +7,18 @@
 #[cfg(test)]
 use std::sync::{Arc, Mutex};
 
-use crate::store::Write;
+use crate::store::{Write, Writer};
 
 /// Takes batches of store writes without blocking; each batch is one transaction.
 pub(crate) trait Journal: Send + Sync + 'static {
     /// Queues `writes` (nothing happens for an empty batch).
     fn record(&self, writes: Vec<Write>);
+}
+
+impl Journal for Writer {
+    fn record(&self, writes: Vec<Write>) {
+        self.write_all(writes);
+    }
 }
 
 /// Every write in the order it was recorded, for tests of the ledger task and the workers.

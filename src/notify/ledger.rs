@@ -180,7 +180,8 @@ impl Ledger {
         self.policies = policies;
     }
 
-    /// The open incidents, for tests and diagnostics.
+    /// The open incidents, for tests.
+    #[cfg(test)]
     pub(crate) fn open_incidents(&self) -> impl Iterator<Item = &IncidentRecord> {
         self.open.values().map(|open| &open.record)
     }

@@ -20,6 +20,7 @@
 //! lost), and each such notifier is reported once, at start or reload, as a `notify.failed`
 //! line saying so. Quiet hours arrive with them.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,7 +31,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::{Notifier, NotifierKind};
 use crate::incident::IncidentChange;
-use crate::store::{DeliveryRecord, IncidentRecord};
+use crate::store::{DeliveryRecord, IncidentRecord, Store, StoreError, Writer};
 
 mod backoff;
 mod dispatch;
@@ -92,6 +93,41 @@ pub struct Restored {
     pub unfinished: Vec<IncidentRecord>,
 }
 
+impl Restored {
+    /// Reads from the store everything the ledger needs to carry on after a restart: the
+    /// open incidents, the pending deliveries, the delivery history of the open incidents,
+    /// and the resolved incidents whose resolved message is still pending. Call it before the
+    /// store moves into its [`Writer`].
+    pub fn load(store: &Store) -> Result<Restored, StoreError> {
+        let open = store.open_incidents()?;
+        let pending = store.pending_deliveries()?;
+        let mut history = Vec::new();
+        for incident in &open {
+            history.extend(store.deliveries(&incident.id)?);
+        }
+        let open_ids: HashSet<&str> = open.iter().map(|r| r.id.as_str()).collect();
+        let wanted: HashSet<&str> = pending
+            .iter()
+            .map(|d| d.incident_id.as_str())
+            .filter(|id| !open_ids.contains(id))
+            .collect();
+        let unfinished = if wanted.is_empty() {
+            Vec::new()
+        } else {
+            let all = store.incidents()?;
+            all.into_iter()
+                .filter(|r| wanted.contains(r.id.as_str()))
+                .collect()
+        };
+        Ok(Restored {
+            open,
+            pending,
+            history,
+            unfinished,
+        })
+    }
+}
+
 /// How the ledger task's timings are set (tests shorten them).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Tuning {
@@ -119,12 +155,33 @@ pub struct Notifications {
 }
 
 impl Notifications {
-    /// Starts the ledger task and one worker per notifier (on `tracker`) from what the store
-    /// kept, writing through `journal`. Must be called inside a tokio runtime.
+    /// Starts the ledger task and one delivery worker per notifier (on `tracker`) from what
+    /// the store kept ([`Restored::load`]), recording through the store's `writer`. Pending
+    /// deliveries are resumed at once; open incidents are not re-sent. Must be called inside
+    /// a tokio runtime.
     ///
     /// `stop` should be cancelled after the device runners have stopped, so their last
     /// changes are recorded; the task then drains its queue into the store and ends
     /// ([`Notifications::closed`]), after which the writer can be closed.
+    pub fn start(
+        notifiers: Vec<Notifier>,
+        restored: Restored,
+        writer: Writer,
+        tracker: &TaskTracker,
+        stop: CancellationToken,
+    ) -> Notifications {
+        let journal: Arc<dyn Journal> = Arc::new(writer);
+        Notifications::start_with(
+            notifiers,
+            restored,
+            journal,
+            tracker,
+            stop,
+            Tuning::default(),
+        )
+    }
+
+    /// [`Notifications::start`] writing through any `journal`, with chosen timings.
     pub(crate) fn start_with(
         notifiers: Vec<Notifier>,
         restored: Restored,

@@ -241,3 +241,4 @@ async fn ok_server() -> MockServer {
 
 mod delivery;
 mod lifecycle;
+mod store;
