@@ -19,7 +19,7 @@ use super::supervisor::{Shared, Supervisor};
 use super::sweep::{SWEEP_SCHEDULE, Sweeper};
 use super::{KeeperError, Reload, RunOptions};
 use crate::config::Config;
-use crate::notify::{self, Notifications};
+use crate::notify::Notifications;
 use crate::store::{Store, Writer, WriterTask};
 
 /// Runs the keeper until `options.shutdown` is cancelled, applying reloads as they come.
@@ -114,12 +114,7 @@ impl Ledger {
     fn start(config: &Config, restored: &mut super::restore::Restored, writer: &Writer) -> Ledger {
         let tracker = TaskTracker::new();
         let stop = CancellationToken::new();
-        let resumed = notify::Restored {
-            open: mem::take(&mut restored.open),
-            pending: mem::take(&mut restored.pending),
-            history: mem::take(&mut restored.history),
-            unfinished: mem::take(&mut restored.unfinished),
-        };
+        let resumed = mem::take(&mut restored.ledger);
         let notifications = Notifications::start(
             config.notifiers.clone(),
             resumed,

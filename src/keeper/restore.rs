@@ -7,12 +7,11 @@
 //!   is stored beside the tokens under `<provider>#configured` (provider names cannot contain
 //!   `#`); a configured pair whose fingerprint differs from the stored one replaces the stored
 //!   tokens.
-//! - Incidents and deliveries: the open incidents, every delivery made for them, the pending
-//!   deliveries and the resolved incidents those still belong to, handed to the ledger, which
+//! - Incidents and deliveries ([`notify::Restored::load`]): handed to the ledger, which
 //!   resumes without re-sending; open provider incidents also tell each provider's gate what
 //!   to resolve.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use secrecy::ExposeSecret;
 
@@ -21,7 +20,8 @@ use super::fingerprint;
 use super::machine::DeviceState;
 use crate::config::Config;
 use crate::incident::{IncidentKind, Subject};
-use crate::store::{DeliveryRecord, IncidentRecord, Store, Write};
+use crate::notify;
+use crate::store::{Store, Write};
 use crate::vendor::{Auth, TokenPair};
 
 /// What the store gave back.
@@ -31,14 +31,8 @@ pub(crate) struct Restored {
     pub(crate) states: HashMap<String, (String, DeviceState)>,
     /// Shrise provider → the pair to start from.
     pub(crate) tokens: HashMap<String, TokenPair>,
-    /// Open incidents, for the ledger.
-    pub(crate) open: Vec<IncidentRecord>,
-    /// Undelivered messages, for the ledger.
-    pub(crate) pending: Vec<DeliveryRecord>,
-    /// Every delivery of the open incidents (the ledger's next seq and repeat clocks).
-    pub(crate) history: Vec<DeliveryRecord>,
-    /// Resolved incidents whose resolved message is still pending.
-    pub(crate) unfinished: Vec<IncidentRecord>,
+    /// What the ledger resumes from.
+    pub(crate) ledger: notify::Restored,
     /// Provider → (`provider_unreachable` open, `credentials_invalid` open).
     pub(crate) provider_flags: BTreeMap<String, (bool, bool)>,
     /// Writes to make once the writer runs (a configured token pair that replaced the stored
@@ -105,24 +99,8 @@ pub(crate) fn restore(store: &Store, config: &Config) -> Result<Restored, Keeper
             }
         }
     }
-    restored.open = store.open_incidents()?;
-    restored.pending = store.pending_deliveries()?;
-    for record in &restored.open {
-        restored.history.extend(store.deliveries(&record.id)?);
-    }
-    let unfinished: HashSet<&str> = restored
-        .pending
-        .iter()
-        .map(|d| d.incident_id.as_str())
-        .collect();
-    if !unfinished.is_empty() {
-        restored.unfinished = store
-            .incidents()?
-            .into_iter()
-            .filter(|r| r.resolved_at.is_some() && unfinished.contains(r.id.as_str()))
-            .collect();
-    }
-    for record in &restored.open {
+    restored.ledger = notify::Restored::load(store)?;
+    for record in &restored.ledger.open {
         if let Subject::Provider(name) = &record.key.subject {
             let flags = restored.provider_flags.entry(name.clone()).or_default();
             match record.key.kind {
