@@ -100,11 +100,9 @@ impl Supervisor {
             jitter: Jitter::new(),
         };
         let devices = supervisor.config.devices.clone();
-        let n = u32::try_from(devices.len()).unwrap_or(u32::MAX).max(1);
         for (i, device) in devices.iter().enumerate() {
-            let poll = device.policy.poll_interval;
-            let slot = poll.mul_f64(f64::from(u32::try_from(i).unwrap_or(u32::MAX)) / f64::from(n));
-            let offset = slot + supervisor.jitter.up_to(poll.mul_f64(FIRST_WAKE_JITTER));
+            let unit = supervisor.jitter.unit();
+            let offset = first_offset(i, devices.len(), device.policy.poll_interval, unit);
             let state = supervisor.state_for(device, now);
             supervisor.spawn(device, state, later(now, offset));
         }
@@ -256,10 +254,33 @@ impl Supervisor {
     }
 }
 
+/// How long after start device `i` of `n` first wakes: its even slot of the poll interval
+/// (`i × poll / n`), pushed later by up to [`FIRST_WAKE_JITTER`] of it (`unit` in `[0, 1)`),
+/// so a fleet's probes never arrive at once.
+fn first_offset(i: usize, n: usize, poll: Duration, unit: f64) -> Duration {
+    let share = i as f64 / n.max(1) as f64;
+    poll.mul_f64(share) + poll.mul_f64(FIRST_WAKE_JITTER * unit.clamp(0.0, 1.0))
+}
+
 /// `now + wait`, saturating.
 fn later(now: Timestamp, wait: Duration) -> Timestamp {
     SignedDuration::try_from(wait)
         .ok()
         .and_then(|wait| now.checked_add(wait).ok())
         .unwrap_or(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_wakes_are_spread_evenly_over_the_poll_interval() {
+        let poll = Duration::from_secs(10);
+        let offsets: Vec<Duration> = (0..4).map(|i| first_offset(i, 4, poll, 0.0)).collect();
+        assert_eq!(offsets, [0, 2_500, 5_000, 7_500].map(Duration::from_millis));
+        let late = first_offset(3, 4, poll, 0.999);
+        assert!(late > Duration::from_millis(7_500) && late < Duration::from_millis(7_700));
+        assert_eq!(first_offset(0, 0, poll, 0.0), Duration::ZERO);
+    }
 }
