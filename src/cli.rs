@@ -35,6 +35,10 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the daemon: probe every device, recover along the ladder, raise incidents.
+    Run(ConfigArg),
+    /// Show every configured device's state from the state store (daemon running or not).
+    Status(StatusArgs),
     /// Validate a configuration file and summarise it; exit 0 if valid, 78 if not.
     CheckConfig(ConfigArg),
     /// Run the vendor simulator alone (all four gateways on one port, scriptable).
@@ -62,6 +66,17 @@ impl ConfigArg {
             .or_else(|| env(CONFIG_ENV).filter(|v| !v.is_empty()).map(PathBuf::from))
             .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG))
     }
+}
+
+/// Options of `status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The configuration naming the devices and the state directory.
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Print the JSON array of DESIGN.md §7 instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Options of `sim`.
@@ -110,6 +125,27 @@ mod tests {
         assert_eq!(arg.path(env("/env.toml")), PathBuf::from("/env.toml"));
         assert_eq!(arg.path(env("")), PathBuf::from(DEFAULT_CONFIG));
         assert_eq!(arg.path(|_| None), PathBuf::from(DEFAULT_CONFIG));
+    }
+
+    #[test]
+    fn run_and_status_take_a_path_and_status_a_json_flag() {
+        let cli = Cli::try_parse_from(["session-keeper", "run", "-c", "/tmp/x.toml"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            matches!(cli.command, Command::Run(ref a) if a.path(|_| None) == std::path::Path::new("/tmp/x.toml"))
+        );
+        let cli = Cli::try_parse_from(["session-keeper", "status", "--json", "-c", "/tmp/y.toml"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        match cli.command {
+            Command::Status(args) => {
+                assert!(args.json);
+                assert_eq!(args.config.path(|_| None), PathBuf::from("/tmp/y.toml"));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let cli =
+            Cli::try_parse_from(["session-keeper", "status"]).unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(cli.command, Command::Status(ref a) if !a.json));
     }
 
     #[test]

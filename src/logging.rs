@@ -28,9 +28,15 @@ pub fn resolve_format(configured: Option<LogFormat>) -> LogFormat {
     })
 }
 
-/// Installs the global subscriber. The level comes from `RUST_LOG` (default `info`).
+/// The filter without `RUST_LOG`: our events at info; the cron scheduler's chatter about its
+/// own start-up only when something is wrong.
+const DEFAULT_FILTER: &str = "info,tokio_cron_scheduler=warn";
+
+/// Installs the global subscriber. The level comes from `RUST_LOG` (default: info, see
+/// [`DEFAULT_FILTER`]).
 pub fn init(format: LogFormat) -> Result<(), LoggingError> {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

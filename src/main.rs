@@ -2,39 +2,135 @@
 //! library and maps every outcome to an exit code (DESIGN.md §3).
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
 use tokio_util::sync::CancellationToken;
 
-use session_keeper::cli::{Cli, Command, SimArgs, exit};
+use session_keeper::cli::{Cli, Command, SimArgs, StatusArgs, exit};
 use session_keeper::config::Config;
+use session_keeper::keeper::{self, Reload, RunOptions};
 use session_keeper::sim::{Scenario, Simulator};
 use session_keeper::{logging, signals};
+use tokio::sync::mpsc;
+
+/// How long the runtime may take to wind down what is left after the keeper returned.
+const RUNTIME_SHUTDOWN: Duration = Duration::from_secs(2);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let env = |name: &str| std::env::var(name).ok();
     match cli.command {
-        Command::CheckConfig(arg) => check_config(&arg.path(|name| std::env::var(name).ok())),
+        Command::Run(arg) => run(arg.path(env)),
+        Command::Status(args) => status(args),
+        Command::CheckConfig(arg) => check_config(&arg.path(env)),
         Command::Sim(args) => sim(args),
     }
 }
 
+/// Loads the configuration, or prints every problem (the caller exits 78).
+fn load(path: &Path) -> Option<Config> {
+    match Config::load(path, &|name| std::env::var(name).ok()) {
+        Ok(config) => Some(config),
+        Err(err) => {
+            eprintln!("{err}");
+            eprintln!("configuration invalid: {}", path.display());
+            None
+        }
+    }
+}
+
+/// `run`: the daemon until SIGTERM/SIGINT; SIGHUP reloads the file.
+fn run(path: PathBuf) -> ExitCode {
+    let Some(config) = load(&path) else {
+        return ExitCode::from(exit::CONFIG);
+    };
+    if let Err(err) = logging::init(logging::resolve_format(config.daemon.log_format)) {
+        eprintln!("{err}");
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("session-keeper run: cannot start the async runtime: {err}");
+            return ExitCode::from(exit::FAILURE);
+        }
+    };
+    let shutdown = CancellationToken::new();
+    let (reload_tx, reloads) = mpsc::channel(4);
+    let on_hup = move || {
+        // A full queue already holds a reload of the same file: nothing is lost.
+        let _ = reload_tx.try_send(Reload::File(path.clone()));
+    };
+    let _signals = match signals::daemon_signals(shutdown.clone(), on_hup) {
+        Ok(guard) => guard,
+        Err(err) => {
+            eprintln!("session-keeper run: {err}");
+            return ExitCode::from(exit::FAILURE);
+        }
+    };
+    let options = RunOptions {
+        config,
+        shutdown,
+        reloads,
+    };
+    let result = runtime.block_on(keeper::run(options));
+    runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
+    match result {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(err) => {
+            eprintln!("session-keeper run: {err}");
+            ExitCode::from(if err.is_config() {
+                exit::CONFIG
+            } else {
+                exit::FAILURE
+            })
+        }
+    }
+}
+
+/// `status`: the device table (or JSON) from the state store.
+fn status(args: StatusArgs) -> ExitCode {
+    let path = args.config.path(|name| std::env::var(name).ok());
+    let Some(config) = load(&path) else {
+        return ExitCode::from(exit::CONFIG);
+    };
+    let report = match keeper::status::collect(&config) {
+        Ok(report) => report,
+        Err(err) => {
+            eprintln!("session-keeper status: {err}");
+            return ExitCode::from(exit::FAILURE);
+        }
+    };
+    if args.json {
+        println!("{}", keeper::status::to_json(&report.devices));
+    } else {
+        if !report.store_found {
+            eprintln!(
+                "no state store in {} yet (the daemon has not run): every device shows as unknown",
+                config.daemon.state_dir.display()
+            );
+        }
+        let zone = &config.daemon.timezone;
+        println!(
+            "{}",
+            keeper::status::table(&report.devices, zone, &config.daemon.timezone_name)
+        );
+    }
+    ExitCode::from(exit::OK)
+}
+
 /// `check-config`: the summary and 0, or every problem and 78.
 fn check_config(path: &Path) -> ExitCode {
-    match Config::load(path, &|name| std::env::var(name).ok()) {
-        Ok(config) => {
+    match load(path) {
+        Some(config) => {
             println!("{}", config.summary());
             println!("configuration OK: {}", path.display());
             ExitCode::from(exit::OK)
         }
-        Err(err) => {
-            eprintln!("{err}");
-            eprintln!("configuration invalid: {}", path.display());
-            ExitCode::from(exit::CONFIG)
-        }
+        None => ExitCode::from(exit::CONFIG),
     }
 }
 

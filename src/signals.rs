@@ -1,11 +1,12 @@
 //! The only place that touches OS signals (DESIGN.md §8).
 //!
 //! The first SIGTERM or SIGINT cancels the shutdown token, so every task winds down and state
-//! is persisted; a second one exits the process at once, for an operator who cannot wait.
+//! is persisted (the keeper logs `daemon.stopping`); a second one exits the process at once,
+//! for an operator who cannot wait. With [`daemon_signals`], every SIGHUP asks for a reload.
 
 use std::thread::JoinHandle;
 
-use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::{Handle, Signals};
 use tokio_util::sync::CancellationToken;
 
@@ -35,13 +36,41 @@ impl Drop for SignalGuard {
 }
 
 /// Cancels `shutdown` on the first SIGTERM/SIGINT; exits with 128 + signal on the second.
+/// SIGHUP keeps its default action (the simulator has nothing to reload).
 pub fn shutdown_on_signals(shutdown: CancellationToken) -> Result<SignalGuard, SignalError> {
-    let mut signals = Signals::new([SIGTERM, SIGINT])?;
+    install(shutdown, None)
+}
+
+/// Like [`shutdown_on_signals`], and calls `on_reload` (on the signal thread; it must not
+/// block) for every SIGHUP.
+pub fn daemon_signals(
+    shutdown: CancellationToken,
+    on_reload: impl Fn() + Send + 'static,
+) -> Result<SignalGuard, SignalError> {
+    install(shutdown, Some(Box::new(on_reload)))
+}
+
+fn install(
+    shutdown: CancellationToken,
+    on_reload: Option<Box<dyn Fn() + Send>>,
+) -> Result<SignalGuard, SignalError> {
+    let mut wanted = vec![SIGTERM, SIGINT];
+    if on_reload.is_some() {
+        wanted.push(SIGHUP);
+    }
+    let mut signals = Signals::new(wanted)?;
     let handle = signals.handle();
     let thread = std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {
             for signal in signals.forever() {
+                if signal == SIGHUP {
+                    tracing::debug!(signal, "SIGHUP received: reload requested");
+                    if let Some(reload) = &on_reload {
+                        reload();
+                    }
+                    continue;
+                }
                 if shutdown.is_cancelled() {
                     tracing::warn!(
                         event = "daemon.stopped",
@@ -50,11 +79,7 @@ pub fn shutdown_on_signals(shutdown: CancellationToken) -> Result<SignalGuard, S
                     );
                     std::process::exit(128 + signal);
                 }
-                tracing::info!(
-                    event = "daemon.stopping",
-                    signal,
-                    "signal received: shutting down"
-                );
+                tracing::debug!(signal, "signal received: shutting down");
                 shutdown.cancel();
             }
         })?;

@@ -5,20 +5,267 @@
 //! decides what is news, records incidents and deliveries in the store (so a restart neither
 //! re-sends nor loses anything) and delivers each message to each notifier, retrying with
 //! backoff while a channel fails.
+//!
+//! Layout:
+//! - `ledger`: the pure decisions (open once, send once per notifier, repeat, escalate,
+//!   resolve once, restore), with time as a parameter;
+//! - `payload`: the contract JSON of the generic webhook;
+//! - `webhook`: the webhook channel (reqwest, rustls, no redirects, 10 s per request);
+//! - `worker`, `backoff`: one delivery worker per notifier, retrying with backoff and jitter;
+//! - `dispatch`: the notifiers' outboxes, and what a reload does to them;
+//! - `task`: the ledger task that ties them to the store's writer; `log`: its log lines.
+//!
+//! Channels other than `webhook` (wecom, dingtalk, feishu, exec) arrive with the notifications
+//! issue. Until then their messages are recorded and kept pending in the store (nothing is
+//! lost), and each such notifier is reported once, at start or reload, as a `notify.failed`
+//! line saying so. Quiet hours arrive with them.
 
-use tokio::sync::mpsc;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
 
+use jiff::Timestamp;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::{Notifier, NotifierKind};
 use crate::incident::IncidentChange;
+use crate::store::{DeliveryRecord, IncidentRecord, Store, StoreError, Writer};
+
+mod backoff;
+mod dispatch;
+mod journal;
+mod ledger;
+mod log;
+mod payload;
+mod task;
+mod webhook;
+mod worker;
+
+pub use payload::{Payload, SCHEMA, rfc3339};
+
+use backoff::Backoff;
+use dispatch::{Dispatcher, Plumbing};
+use journal::Journal;
+use ledger::Ledger;
+use task::{Command, LedgerTask, policies};
+use worker::Links;
+
+/// Why a message could not be delivered (each attempt's error, recorded as the delivery's
+/// `last_error` and logged; never containing a URL or a secret).
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    /// The channel cannot be built from its settings.
+    #[error("cannot set up the channel: {0}")]
+    Build(String),
+    /// This build has no such channel yet.
+    #[error("channel {0} is not supported by this build; messages are kept and sent once it is")]
+    Unsupported(NotifierKind),
+    /// The payload could not be encoded.
+    #[error("cannot encode the message: {0}")]
+    Encode(String),
+    /// The receiver did not answer within the request limit.
+    #[error("the receiver did not answer in time")]
+    Timeout,
+    /// The request failed before an answer (connection refused, TLS, reset, ...).
+    #[error("request failed: {0}")]
+    Transport(String),
+    /// The receiver answered with a status other than 2xx.
+    #[error("the receiver answered http status {0}")]
+    Status(u16),
+}
+
+/// What the store kept from the previous run, for [`Notifications::start`]: the ledger comes
+/// back without re-sending anything and resumes what was not delivered.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Restored {
+    /// The open incidents (`Store::open_incidents`).
+    pub open: Vec<IncidentRecord>,
+    /// The deliveries not yet made (`Store::pending_deliveries`).
+    pub pending: Vec<DeliveryRecord>,
+    /// Every stored delivery of the open incidents (`Store::deliveries` of each): each
+    /// notifier's next seq and repeat clock come from it. Without it a restored incident's
+    /// next message would reuse a seq already sent.
+    pub history: Vec<DeliveryRecord>,
+    /// The resolved incidents that still have pending deliveries (their resolved message was
+    /// not delivered yet): the messages are built from them.
+    pub unfinished: Vec<IncidentRecord>,
+}
+
+impl Restored {
+    /// Reads from the store everything the ledger needs to carry on after a restart: the
+    /// open incidents, the pending deliveries, the delivery history of the open incidents,
+    /// and the resolved incidents whose resolved message is still pending. Call it before the
+    /// store moves into its [`Writer`].
+    pub fn load(store: &Store) -> Result<Restored, StoreError> {
+        let open = store.open_incidents()?;
+        let pending = store.pending_deliveries()?;
+        let mut history = Vec::new();
+        for incident in &open {
+            history.extend(store.deliveries(&incident.id)?);
+        }
+        let open_ids: HashSet<&str> = open.iter().map(|r| r.id.as_str()).collect();
+        let wanted: HashSet<&str> = pending
+            .iter()
+            .map(|d| d.incident_id.as_str())
+            .filter(|id| !open_ids.contains(id))
+            .collect();
+        let unfinished = if wanted.is_empty() {
+            Vec::new()
+        } else {
+            let all = store.incidents()?;
+            all.into_iter()
+                .filter(|r| wanted.contains(r.id.as_str()))
+                .collect()
+        };
+        Ok(Restored {
+            open,
+            pending,
+            history,
+            unfinished,
+        })
+    }
+}
+
+/// How the ledger task's timings are set (tests shorten them).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Tuning {
+    /// The retry schedule of failing deliveries.
+    pub backoff: Backoff,
+    /// The per-request limit of webhook calls.
+    pub request_timeout: Duration,
+}
+
+impl Default for Tuning {
+    fn default() -> Tuning {
+        Tuning {
+            backoff: Backoff::default(),
+            request_timeout: webhook::REQUEST_TIMEOUT,
+        }
+    }
+}
 
 /// The keeper's handle to the ledger task; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Notifications {
-    changes: mpsc::UnboundedSender<IncidentChange>,
+    commands: mpsc::UnboundedSender<Command>,
+    outstanding: watch::Receiver<usize>,
+    done: CancellationToken,
 }
 
 impl Notifications {
-    /// Hands a change to the ledger; never blocks.
+    /// Starts the ledger task and one delivery worker per notifier (on `tracker`) from what
+    /// the store kept ([`Restored::load`]), recording through the store's `writer`. Pending
+    /// deliveries are resumed at once; open incidents are not re-sent. Must be called inside
+    /// a tokio runtime.
+    ///
+    /// `stop` should be cancelled after the device runners have stopped, so their last
+    /// changes are recorded; the task then drains its queue into the store and ends
+    /// ([`Notifications::closed`]), after which the writer can be closed.
+    pub fn start(
+        notifiers: Vec<Notifier>,
+        restored: Restored,
+        writer: Writer,
+        tracker: &TaskTracker,
+        stop: CancellationToken,
+    ) -> Notifications {
+        let journal: Arc<dyn Journal> = Arc::new(writer);
+        Notifications::start_with(
+            notifiers,
+            restored,
+            journal,
+            tracker,
+            stop,
+            Tuning::default(),
+        )
+    }
+
+    /// [`Notifications::start`] writing through any `journal`, with chosen timings.
+    pub(crate) fn start_with(
+        notifiers: Vec<Notifier>,
+        restored: Restored,
+        journal: Arc<dyn Journal>,
+        tracker: &TaskTracker,
+        stop: CancellationToken,
+        tuning: Tuning,
+    ) -> Notifications {
+        let (ledger, resumed) = Ledger::restore(policies(&notifiers), &restored, Timestamp::now());
+        let (commands, receiver) = mpsc::unbounded_channel();
+        let (outstanding_tx, outstanding) = watch::channel(0);
+        let plumbing = Plumbing {
+            links: Links {
+                journal: Arc::clone(&journal),
+                reports: commands.clone(),
+                outstanding: outstanding_tx,
+                backoff: tuning.backoff,
+            },
+            tracker: tracker.clone(),
+            stop: stop.clone(),
+            request_timeout: tuning.request_timeout,
+        };
+        let mut dispatcher = Dispatcher::new(plumbing, &notifiers);
+        if !resumed.writes.is_empty() {
+            journal.record(resumed.writes);
+        }
+        dispatcher.dispatch(resumed.messages);
+        let done = CancellationToken::new();
+        let task = LedgerTask {
+            ledger,
+            dispatcher,
+            journal,
+            commands: receiver,
+            stop,
+            done: done.clone(),
+        };
+        tracker.spawn(task.run());
+        Notifications {
+            commands,
+            outstanding,
+            done,
+        }
+    }
+
+    /// Hands a change to the ledger; never blocks. After the ledger stopped the change is
+    /// only logged (the keeper stops its runners before the ledger, so this is a bug).
     pub fn send(&self, change: IncidentChange) {
-        let _ = self.changes.send(change);
+        let sent = self.commands.send(Command::Change(change));
+        if let Err(mpsc::error::SendError(Command::Change(change))) = sent {
+            tracing::error!(
+                event = "notify.failed",
+                subject = change.key().subject.name(),
+                kind = change.key().kind.as_str(),
+                "the incident ledger has stopped; this change is not recorded"
+            );
+        }
+    }
+
+    /// Applies a reloaded notifier list: new notifiers start, removed ones stop (their
+    /// undelivered messages are dropped), changed ones restart keeping their queue.
+    pub fn reconfigure(&self, notifiers: Vec<Notifier>) {
+        let _ = self.commands.send(Command::Reconfigure(notifiers));
+    }
+
+    /// Resolves once every change sent before the call has been applied and every message
+    /// a worker holds has been delivered (for tests and the demo). Never resolves while a
+    /// webhook keeps failing; returns at once after the ledger stopped.
+    pub async fn drained(&self) {
+        let (answer, applied) = oneshot::channel();
+        if self.commands.send(Command::Barrier(answer)).is_err() {
+            return;
+        }
+        if applied.await.is_err() {
+            return;
+        }
+        let mut outstanding = self.outstanding.clone();
+        let _ = outstanding.wait_for(|n| *n == 0).await;
+    }
+
+    /// Resolves once the ledger task has stopped and recorded everything queued before.
+    pub async fn closed(&self) {
+        self.done.cancelled().await;
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,224 @@
+//! [`run`]: the daemon's life from start-up to the last store write.
+//!
+//! Start-up, in order: `daemon.started`; the recycle sweep's schedule is checked and started;
+//! the store is opened and read (device states, tokens, open incidents, pending deliveries);
+//! the store writer and the ledger start; every provider is built and every device's runner
+//! spawned; one sweep runs at once; `daemon.ready`. Then reload requests are applied until the
+//! shutdown token is cancelled. Shutdown, in order: `daemon.stopping`; the sweep stops; the
+//! runners stop (each persists its final state) within `shutdown_grace`; the ledger drains
+//! what the runners sent; the writer commits everything and closes; `daemon.stopped`.
+
+use std::mem;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::restore::restore;
+use super::supervisor::{Shared, Supervisor};
+use super::sweep::{SWEEP_SCHEDULE, Sweeper};
+use super::{KeeperError, Reload, RunOptions};
+use crate::config::Config;
+use crate::notify::Notifications;
+use crate::store::{Store, Writer, WriterTask};
+
+/// Runs the keeper until `options.shutdown` is cancelled, applying reloads as they come.
+/// Returns once the state is persisted; an error means it could not start (store, stored
+/// state, provider client) or could not commit its last writes.
+pub async fn run(options: RunOptions) -> Result<(), KeeperError> {
+    let RunOptions {
+        config,
+        shutdown,
+        reloads,
+    } = options;
+    tracing::info!(
+        event = "daemon.started",
+        version = env!("CARGO_PKG_VERSION"),
+        devices = config.devices.len(),
+        providers = config.providers.len(),
+        "session-keeper starting"
+    );
+    let sweeper = Sweeper::start(SWEEP_SCHEDULE).await?;
+    let running = match start(config, &sweeper).await {
+        Ok(running) => running,
+        Err(e) => {
+            sweeper.stop().await;
+            return Err(e);
+        }
+    };
+    let Running {
+        mut supervisor,
+        ledger,
+        writer_task,
+    } = running;
+    sweeper.sweep_now();
+    tracing::info!(
+        event = "daemon.ready",
+        devices = supervisor.device_count(),
+        "state store open and every device runner started"
+    );
+    serve(&mut supervisor, &shutdown, reloads).await;
+    tracing::info!(event = "daemon.stopping", "stopping: persisting state");
+    let grace = supervisor.config().daemon.shutdown_grace;
+    sweeper.stop().await;
+    supervisor.shutdown(grace).await;
+    ledger.stop(grace).await;
+    let closed = close(writer_task).await;
+    tracing::info!(event = "daemon.stopped", "session-keeper stopped");
+    closed
+}
+
+/// What runs between start-up and shutdown.
+struct Running {
+    supervisor: Supervisor,
+    ledger: Ledger,
+    writer_task: WriterTask,
+}
+
+/// Opens and reads the store, starts the writer, the ledger and every runner.
+async fn start(config: Config, sweeper: &Sweeper) -> Result<Running, KeeperError> {
+    let store = Store::open(&config.daemon.state_dir)?;
+    let mut restored = restore(&store, &config)?;
+    let (writer, writer_task) = Writer::spawn(store);
+    writer.write_all(mem::take(&mut restored.writes));
+    let ledger = Ledger::start(&config, &mut restored, &writer);
+    let shared = Shared {
+        notifications: ledger.notifications.clone(),
+        writer,
+        sweeps: sweeper.source(),
+    };
+    let grace = config.daemon.shutdown_grace;
+    match Supervisor::start(config, restored, shared) {
+        Ok(supervisor) => Ok(Running {
+            supervisor,
+            ledger,
+            writer_task,
+        }),
+        Err(e) => {
+            ledger.stop(grace).await;
+            // Already logged if it fails; the start-up error is the one to report.
+            let _ = close(writer_task).await;
+            Err(e)
+        }
+    }
+}
+
+/// The ledger task and what stops it.
+struct Ledger {
+    notifications: Notifications,
+    tracker: TaskTracker,
+    stop: CancellationToken,
+}
+
+impl Ledger {
+    fn start(config: &Config, restored: &mut super::restore::Restored, writer: &Writer) -> Ledger {
+        let tracker = TaskTracker::new();
+        let stop = CancellationToken::new();
+        let resumed = mem::take(&mut restored.ledger);
+        let notifications = Notifications::start(
+            config.notifiers.clone(),
+            resumed,
+            writer.clone(),
+            &tracker,
+            stop.clone(),
+        );
+        Ledger {
+            notifications,
+            tracker,
+            stop,
+        }
+    }
+
+    /// Stops the ledger after it recorded what it was sent; in-flight deliveries stay pending.
+    async fn stop(self, grace: std::time::Duration) {
+        self.stop.cancel();
+        self.tracker.close();
+        if tokio::time::timeout(grace, self.tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("notifications did not stop within shutdown_grace; abandoned");
+        }
+    }
+}
+
+async fn close(writer_task: WriterTask) -> Result<(), KeeperError> {
+    writer_task.close().await.map_err(|e| {
+        tracing::error!(event = "store.write_failed", error = %e, "state store did not close cleanly");
+        KeeperError::from(e)
+    })
+}
+
+/// Applies reload requests until shutdown.
+async fn serve(
+    supervisor: &mut Supervisor,
+    shutdown: &CancellationToken,
+    mut reloads: mpsc::Receiver<Reload>,
+) {
+    let mut open = true;
+    loop {
+        let request = tokio::select! {
+            biased;
+            _ = shutdown.cancelled() => return,
+            request = reloads.recv(), if open => request,
+        };
+        match request {
+            Some(request) => reload(supervisor, request).await,
+            None => open = false,
+        }
+    }
+}
+
+/// One reload: read and validate (for a file), then apply as a diff; any failure keeps the
+/// running configuration.
+async fn reload(supervisor: &mut Supervisor, request: Reload) {
+    let config = match request {
+        Reload::File(path) => match Config::load(&path, &|name| std::env::var(name).ok()) {
+            Ok(config) => config,
+            Err(e) => {
+                tracing::error!(
+                    event = "config.reload_failed",
+                    path = %path.display(),
+                    error = %e,
+                    "invalid configuration; the running one stays"
+                );
+                return;
+            }
+        },
+        Reload::Config(config) => *config,
+    };
+    warn_restart_only(supervisor.config(), &config);
+    match supervisor.reload(config).await {
+        Ok(plan) => tracing::info!(
+            event = "config.reloaded",
+            added = ?plan.devices_added,
+            removed = ?plan.devices_removed,
+            restarted = ?plan.devices_restarted,
+            providers_rebuilt = ?plan.providers_changed,
+            devices = supervisor.device_count(),
+            "configuration reloaded"
+        ),
+        Err(e) => tracing::error!(
+            event = "config.reload_failed",
+            error = %e,
+            "configuration cannot be applied; the running one stays"
+        ),
+    }
+}
+
+/// Daemon settings a running process cannot adopt: say so rather than ignore them silently.
+fn warn_restart_only(old: &Config, new: &Config) {
+    let (o, n) = (&old.daemon, &new.daemon);
+    for (key, changed) in [
+        ("state_dir", o.state_dir != n.state_dir),
+        ("admin_listen", o.admin_listen != n.admin_listen),
+        ("log_format", o.log_format != n.log_format),
+    ] {
+        if changed {
+            tracing::warn!(
+                key = %format!("daemon.{key}"),
+                "this setting changed but takes effect only after a restart"
+            );
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! The notifiers' outboxes: a delivery worker per webhook notifier, and a held queue for every
+//! notifier this build cannot deliver to (wecom, dingtalk, feishu and exec arrive with the
+//! notifications issue; until then their messages stay pending in the store, nothing lost).
+//!
+//! On reload a notifier whose channel settings changed gets a new outbox that takes over the
+//! old one's undelivered messages; a removed notifier's undelivered messages are recorded as
+//! dropped.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::ledger::Message;
+use super::webhook::WebhookChannel;
+use super::worker::{Links, Worker};
+use super::{NotifyError, log};
+use crate::config::{Notifier, NotifierKind};
+use crate::store::{DeliveryState, Write};
+
+/// How the outboxes are built.
+pub(crate) struct Plumbing {
+    /// What workers share with the ledger task.
+    pub links: Links,
+    /// Where workers are spawned (the daemon awaits it).
+    pub tracker: TaskTracker,
+    /// Cancelled when the daemon stops; every worker's token is a child of it.
+    pub stop: CancellationToken,
+    /// The per-request limit of webhook calls.
+    pub request_timeout: std::time::Duration,
+}
+
+/// One notifier's outbox.
+enum Outbox {
+    /// A running worker.
+    Live {
+        inbox: mpsc::UnboundedSender<Message>,
+        cancel: CancellationToken,
+        worker: JoinHandle<VecDeque<Message>>,
+    },
+    /// Messages this build cannot deliver, kept in order.
+    Held(VecDeque<Message>),
+}
+
+/// Every configured notifier's outbox.
+pub(crate) struct Dispatcher {
+    plumbing: Plumbing,
+    outboxes: BTreeMap<String, (Notifier, Outbox)>,
+}
+
+impl Dispatcher {
+    /// Outboxes for `notifiers` (workers spawned on the tracker).
+    pub(crate) fn new(plumbing: Plumbing, notifiers: &[Notifier]) -> Dispatcher {
+        let mut dispatcher = Dispatcher {
+            plumbing,
+            outboxes: BTreeMap::new(),
+        };
+        for notifier in notifiers {
+            let outbox = dispatcher.open(notifier, VecDeque::new());
+            dispatcher
+                .outboxes
+                .insert(notifier.name.clone(), (notifier.clone(), outbox));
+        }
+        dispatcher
+    }
+
+    /// Hands each message to its notifier's outbox; a message for a notifier that is gone is
+    /// recorded as dropped.
+    pub(crate) fn dispatch(&mut self, messages: Vec<Message>) {
+        let mut dropped = Vec::new();
+        for message in messages {
+            match self.outboxes.get_mut(&message.delivery.notifier) {
+                Some((_, Outbox::Held(queue))) => queue.push_back(message),
+                Some((_, Outbox::Live { inbox, .. })) => {
+                    self.plumbing.links.outstanding.send_modify(|n| *n += 1);
+                    if let Err(lost) = inbox.send(message) {
+                        // The worker ended (it only does when cancelled); the delivery stays
+                        // pending in the store and is resumed on the next start.
+                        self.plumbing
+                            .links
+                            .outstanding
+                            .send_modify(|n| *n = n.saturating_sub(1));
+                        drop(lost);
+                    }
+                }
+                None => dropped.push(message),
+            }
+        }
+        self.drop_messages(dropped);
+    }
+
+    /// Applies a new notifier list: removed notifiers' messages are dropped, changed ones
+    /// move to a new outbox, unchanged ones keep running.
+    pub(crate) async fn reconfigure(&mut self, notifiers: &[Notifier]) {
+        let mut old = std::mem::take(&mut self.outboxes);
+        for notifier in notifiers {
+            let kept = match old.remove(&notifier.name) {
+                Some((before, outbox)) if same_channel(&before, notifier) => outbox,
+                Some((_, outbox)) => {
+                    let undelivered = self.close(outbox).await;
+                    self.open(notifier, undelivered)
+                }
+                None => self.open(notifier, VecDeque::new()),
+            };
+            self.outboxes
+                .insert(notifier.name.clone(), (notifier.clone(), kept));
+        }
+        for (_, (_, outbox)) in old {
+            let undelivered = self.close(outbox).await;
+            self.drop_messages(undelivered.into());
+        }
+    }
+
+    /// Stops every worker, abandoning in-flight requests; undelivered messages stay pending
+    /// in the store.
+    pub(crate) async fn stop(self) {
+        for (_, (_, outbox)) in self.outboxes {
+            close_outbox(&self.plumbing, outbox).await;
+        }
+    }
+
+    /// An outbox for `notifier` starting with `queue`.
+    fn open(&mut self, notifier: &Notifier, queue: VecDeque<Message>) -> Outbox {
+        let channel = match (notifier.kind, &notifier.url) {
+            (NotifierKind::Webhook, Some(url)) => {
+                WebhookChannel::new(url, self.plumbing.request_timeout)
+            }
+            (NotifierKind::Webhook, None) => Err(NotifyError::Build("no url is configured".into())),
+            (kind, _) => Err(NotifyError::Unsupported(kind)),
+        };
+        let channel = match channel {
+            Ok(channel) => channel,
+            Err(error) => {
+                log::unavailable(&notifier.name, &error);
+                return Outbox::Held(queue);
+            }
+        };
+        let links = self.plumbing.links.clone();
+        links.outstanding.send_modify(|n| *n += queue.len());
+        let cancel = self.plumbing.stop.child_token();
+        let (inbox, receiver) = mpsc::unbounded_channel();
+        let worker = Worker {
+            channel,
+            links,
+            cancel: cancel.clone(),
+        };
+        let worker = self.plumbing.tracker.spawn(worker.run(receiver, queue));
+        Outbox::Live {
+            inbox,
+            cancel,
+            worker,
+        }
+    }
+
+    /// Stops an outbox and returns what it had not delivered.
+    async fn close(&self, outbox: Outbox) -> VecDeque<Message> {
+        close_outbox(&self.plumbing, outbox).await
+    }
+
+    /// Records `messages` as dropped (their notifier is gone).
+    fn drop_messages(&self, messages: Vec<Message>) {
+        let writes = messages
+            .into_iter()
+            .map(|message| {
+                let mut delivery = message.delivery;
+                delivery.state = DeliveryState::Dropped;
+                Write::Delivery(delivery)
+            })
+            .collect::<Vec<_>>();
+        if !writes.is_empty() {
+            self.plumbing.links.journal.record(writes);
+        }
+    }
+}
+
+/// Stops an outbox: cancels its worker, waits for it to hand back its queue.
+async fn close_outbox(plumbing: &Plumbing, outbox: Outbox) -> VecDeque<Message> {
+    match outbox {
+        Outbox::Held(queue) => queue,
+        Outbox::Live {
+            inbox,
+            cancel,
+            worker,
+        } => {
+            cancel.cancel();
+            drop(inbox);
+            // A worker that panicked loses only its in-memory queue: the store still holds
+            // those deliveries as pending.
+            let undelivered = worker.await.unwrap_or_default();
+            let count = undelivered.len();
+            plumbing
+                .links
+                .outstanding
+                .send_modify(|n| *n = n.saturating_sub(count));
+            undelivered
+        }
+    }
+}
+
+/// True when `a` and `b` deliver the same way (so a reload can keep `a`'s worker running).
+fn same_channel(a: &Notifier, b: &Notifier) -> bool {
+    fn same(a: &Option<SecretString>, b: &Option<SecretString>) -> bool {
+        match (a, b) {
+            (Some(a), Some(b)) => a.expose_secret() == b.expose_secret(),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+    a.kind == b.kind && same(&a.url, &b.url) && same(&a.secret, &b.secret) && a.command == b.command
+}

@@ -1,0 +1,171 @@
+//! Restoring the ledger after a restart from what a store would have kept.
+
+use super::*;
+use crate::notify::Restored;
+
+/// Runs `changes` through a ledger, delivering every message one second after it was decided,
+/// and returns what a store would hold: incidents and deliveries by key, plus the ledger.
+fn run_and_keep(changes: Vec<(IncidentChange, Timestamp)>, deliver: bool) -> (Ledger, Restored) {
+    let mut ledger = Ledger::new(policies());
+    let mut incidents: BTreeMap<String, IncidentRecord> = BTreeMap::new();
+    let mut deliveries: BTreeMap<(String, String, Transition, u32), DeliveryRecord> =
+        BTreeMap::new();
+    for (change, now) in changes {
+        let outcome = ledger.apply(change, now);
+        for write in &outcome.writes {
+            match write {
+                Write::Incident(r) => {
+                    incidents.insert(r.id.clone(), r.clone());
+                }
+                Write::Delivery(d) => {
+                    let k = (
+                        d.incident_id.clone(),
+                        d.notifier.clone(),
+                        d.transition,
+                        d.seq,
+                    );
+                    deliveries.insert(k, d.clone());
+                }
+                _ => {}
+            }
+        }
+        if deliver {
+            for message in &outcome.messages {
+                let mut d = message.delivery.clone();
+                d.state = DeliveryState::Sent;
+                d.sent_at = Some(now.checked_add(SignedDuration::from_secs(1)).unwrap());
+                ledger.delivered(&d, d.sent_at.unwrap());
+                deliveries.insert(
+                    (
+                        d.incident_id.clone(),
+                        d.notifier.clone(),
+                        d.transition,
+                        d.seq,
+                    ),
+                    d,
+                );
+            }
+        }
+    }
+    let open: Vec<_> = incidents
+        .values()
+        .filter(|r| r.resolved_at.is_none())
+        .cloned()
+        .collect();
+    let pending: Vec<_> = deliveries
+        .values()
+        .filter(|d| d.state == DeliveryState::Pending)
+        .cloned()
+        .collect();
+    let unfinished = incidents
+        .values()
+        .filter(|r| r.resolved_at.is_some() && pending.iter().any(|d| d.incident_id == r.id))
+        .cloned()
+        .collect();
+    let history = deliveries
+        .values()
+        .filter(|d| open.iter().any(|r| r.id == d.incident_id))
+        .cloned()
+        .collect();
+    (
+        ledger,
+        Restored {
+            open,
+            pending,
+            history,
+            unfinished,
+        },
+    )
+}
+
+#[test]
+fn restore_does_not_resend_an_open_incident_and_keeps_its_seq_and_repeat_clock() {
+    let warn = |at| {
+        open(
+            IncidentKind::RecycleWarning,
+            &["ops", "pager"],
+            json!({}),
+            true,
+            at,
+        )
+    };
+    let (_, restored) = run_and_keep(vec![(warn(t(0)), t(0)), (warn(t(100)), t(100))], true);
+    let (mut ledger, outcome) = Ledger::restore(policies(), &restored, t(200));
+    assert!(outcome.messages.is_empty() && outcome.writes.is_empty() && outcome.events.is_empty());
+    assert_eq!(ledger.open_incidents().count(), 1);
+
+    let again = ledger.apply(warn(t(250)), t(250));
+    assert!(again.events.is_empty(), "not opened a second time");
+    assert_eq!(sent(&again), [firing("ops", 2), firing("pager", 2)]);
+
+    let (mut ledger, _) = Ledger::restore(policies(), &restored, t(200));
+    assert_eq!(
+        ledger.next_due(),
+        Some(t(701)),
+        "pager: 600 s after its last delivery"
+    );
+    let resolved = ledger.apply(resolve(IncidentKind::RecycleWarning, t(300)), t(300));
+    assert_eq!(
+        sent(&resolved),
+        [("ops".to_owned(), Transition::Resolved, 0)]
+    );
+}
+
+#[test]
+fn restore_resumes_pending_deliveries_in_order_and_drops_those_of_removed_notifiers() {
+    let changes = vec![
+        (manual(t(0)), t(0)),
+        (
+            open(
+                IncidentKind::RecycleWarning,
+                &["ops", "pager"],
+                json!({}),
+                false,
+                t(5),
+            ),
+            t(5),
+        ),
+        (resolve(IncidentKind::RecycleWarning, t(9)), t(9)),
+    ];
+    let (_, restored) = run_and_keep(changes, false);
+    let only_ops = BTreeMap::from([("ops".to_owned(), policy(true, 0))]);
+    let (mut ledger, outcome) = Ledger::restore(only_ops, &restored, t(20));
+    let resumed: Vec<_> = outcome
+        .messages
+        .iter()
+        .map(|m| (m.incident.key.kind, m.delivery.transition))
+        .collect();
+    assert_eq!(
+        resumed,
+        [
+            (IncidentKind::ManualLoginRequired, Transition::Firing),
+            (IncidentKind::RecycleWarning, Transition::Firing),
+            (IncidentKind::RecycleWarning, Transition::Resolved),
+        ]
+    );
+    assert!(
+        outcome
+            .messages
+            .iter()
+            .all(|m| m.delivery.notifier == "ops")
+    );
+    let dropped: Vec<_> = outcome
+        .writes
+        .iter()
+        .filter_map(|w| match w {
+            Write::Delivery(d) if d.state == DeliveryState::Dropped => Some(d.notifier.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(dropped, ["pager", "pager"]);
+    assert!(outcome.events.is_empty());
+
+    let repeat_clock = ledger.next_due();
+    assert_eq!(repeat_clock, None, "ops never repeats");
+    ledger.delivered(&outcome.messages[0].delivery, t(21));
+    let again = ledger.apply(manual(t(30)), t(30));
+    assert!(
+        again.messages.is_empty(),
+        "a resumed incident is not opened again"
+    );
+}

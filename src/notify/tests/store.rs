@@ -1,0 +1,116 @@
+//! The ledger over the real store: the SQLite file and its writer thread, restarted between
+//! runs the way the daemon restarts (open, load, start; stop, close).
+
+use std::path::Path;
+
+use super::*;
+use crate::store::{Store, Writer};
+
+/// One daemon run over the store in `dir`: loads what it kept, starts the ledger with the
+/// store's writer and a webhook notifier "ops" at `server`, lets `during` drive it, then stops
+/// the ledger and closes the writer.
+async fn run_over_store<F, Fut>(dir: &Path, server: &MockServer, during: F)
+where
+    F: FnOnce(Notifications) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let store = Store::open(dir).unwrap();
+    let restored = Restored::load(&store).unwrap();
+    let (writer, writer_task) = Writer::spawn(store);
+    let tracker = TaskTracker::new();
+    let stop = CancellationToken::new();
+    let notifiers = vec![webhook("ops", server, true)];
+    let notifications = Notifications::start(notifiers, restored, writer, &tracker, stop.clone());
+    during(notifications.clone()).await;
+    stop.cancel();
+    tokio::time::timeout(WAIT, notifications.closed())
+        .await
+        .expect("the ledger stops");
+    tracker.close();
+    tokio::time::timeout(WAIT, tracker.wait())
+        .await
+        .expect("every task ends");
+    writer_task.close().await.unwrap();
+}
+
+fn statuses(bodies: &[Value]) -> Vec<String> {
+    bodies
+        .iter()
+        .map(|b| b["status"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_restart_over_the_store_resends_nothing_and_sends_the_resolve() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ok_server().await;
+    run_over_store(dir.path(), &server, |n| async move {
+        n.send(open_change(&["ops"]));
+        settle(&n).await;
+    })
+    .await;
+    assert_eq!(bodies(&server, "/ops").await.len(), 1);
+
+    run_over_store(dir.path(), &server, |n| async move {
+        n.send(open_change(&["ops"]));
+        settle(&n).await;
+        n.send(resolve_change());
+        settle(&n).await;
+    })
+    .await;
+    let sent = bodies(&server, "/ops").await;
+    assert_eq!(statuses(&sent), ["firing", "resolved"], "nothing re-sent");
+    assert_eq!(sent[1]["incident_id"], sent[0]["incident_id"]);
+
+    let store = Store::open(dir.path()).unwrap();
+    assert!(store.open_incidents().unwrap().is_empty());
+    assert!(store.pending_deliveries().unwrap().is_empty());
+    let incidents = store.incidents().unwrap();
+    assert_eq!(incidents.len(), 1);
+    let resolved_at = "2026-11-21T09:00:00Z".parse().unwrap();
+    assert_eq!(incidents[0].resolved_at, Some(resolved_at));
+    let deliveries = store.deliveries(&incidents[0].id).unwrap();
+    let kept: Vec<_> = deliveries
+        .iter()
+        .map(|d| (d.transition, d.seq, d.state, d.attempts))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            (Transition::Firing, 0, DeliveryState::Sent, 1),
+            (Transition::Resolved, 0, DeliveryState::Sent, 1),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn messages_left_pending_in_the_store_go_out_after_the_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let down = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&down)
+        .await;
+    let receiver = &down;
+    run_over_store(dir.path(), &down, |n| async move {
+        n.send(open_change(&["ops"]));
+        n.send(resolve_change());
+        eventually("the receiver was tried", || async {
+            !bodies(receiver, "/ops").await.is_empty()
+        })
+        .await;
+    })
+    .await;
+    let store = Store::open(dir.path()).unwrap();
+    let restored = Restored::load(&store).unwrap();
+    assert!(restored.open.is_empty());
+    assert_eq!(restored.unfinished.len(), 1);
+    assert_eq!(restored.pending.len(), 2);
+    drop(store);
+
+    let up = ok_server().await;
+    run_over_store(dir.path(), &up, |n| async move { settle(&n).await }).await;
+    assert_eq!(statuses(&bodies(&up, "/ops").await), ["firing", "resolved"]);
+    let store = Store::open(dir.path()).unwrap();
+    assert!(store.pending_deliveries().unwrap().is_empty());
+}
