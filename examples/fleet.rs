@@ -48,11 +48,9 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     let mut argv = std::env::args().skip(1);
-    if let Some(first) = argv.next() {
-        if first == "--sim-child" {
-            let devices = argv.next().context("--sim-child needs a device count")?;
-            return sim_child(devices.parse().context("device count")?);
-        }
+    if argv.next().as_deref() == Some("--sim-child") {
+        let devices = argv.next().context("--sim-child needs a device count")?;
+        return sim_child(devices.parse().context("device count")?);
     }
     let args = match parse_args(std::env::args().skip(1)) {
         Ok(Some(args)) => args,
@@ -66,14 +64,20 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
-    let mut out = Args { devices: 1000, poll: Duration::from_secs(10), seconds: 60, flips: 5 };
+    let mut out = Args {
+        devices: 1000,
+        poll: Duration::from_secs(10),
+        seconds: 60,
+        flips: 5,
+    };
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or(format!("{flag} needs a value"));
         match flag.as_str() {
             "-h" | "--help" => return Ok(None),
             "--devices" => out.devices = value()?.parse().map_err(|e| format!("--devices: {e}"))?,
             "--poll" => {
-                out.poll = humantime::parse_duration(&value()?).map_err(|e| format!("--poll: {e}"))?
+                out.poll =
+                    humantime::parse_duration(&value()?).map_err(|e| format!("--poll: {e}"))?
             }
             "--seconds" => out.seconds = value()?.parse().map_err(|e| format!("--seconds: {e}"))?,
             "--flips" => out.flips = value()?.parse().map_err(|e| format!("--flips: {e}"))?,
@@ -103,7 +107,9 @@ fn sim_child(devices: usize) -> anyhow::Result<()> {
             simulator.upsert_device(spec);
         }
         let shutdown = CancellationToken::new();
-        let (addr, served) = simulator.bind("127.0.0.1:0".parse()?, shutdown.clone()).await?;
+        let (addr, served) = simulator
+            .bind("127.0.0.1:0".parse()?, shutdown.clone())
+            .await?;
         println!("{addr}");
         std::io::stdout().flush()?;
         // The parent holds our stdin; EOF means it is done (or died).
@@ -156,14 +162,30 @@ fn config_text(addr: &str, args: &Args, state_dir: &Path) -> String {
 
 async fn bench(args: Args) -> anyhow::Result<()> {
     let (mut child, addr) = spawn_sim(args.devices)?;
-    let state_dir = std::env::temp_dir().join(format!("session-keeper-fleet-{}", std::process::id()));
-    let config = Config::from_str(&config_text(&addr, &args, &state_dir), Path::new("fleet.toml"), &|_| None)?;
+    let state_dir =
+        std::env::temp_dir().join(format!("session-keeper-fleet-{}", std::process::id()));
+    let config = Config::from_str(
+        &config_text(&addr, &args, &state_dir),
+        Path::new("fleet.toml"),
+        &|_| None,
+    )?;
     let shutdown = CancellationToken::new();
     let (_reload_tx, reloads) = mpsc::channel(1);
-    let keeper = tokio::spawn(keeper::run(RunOptions { config, shutdown: shutdown.clone(), reloads }));
+    let keeper = tokio::spawn(keeper::run(RunOptions {
+        config,
+        shutdown: shutdown.clone(),
+        reloads,
+    }));
     let http = reqwest::Client::new();
-    let mut log = CallLog { http, base: format!("http://{addr}/_sim/calls"), seq: 0 };
-    println!("fleet: {} devices, poll {:?}; warming up for one poll interval", args.devices, args.poll);
+    let mut log = CallLog {
+        http,
+        base: format!("http://{addr}/_sim/calls"),
+        seq: 0,
+    };
+    println!(
+        "fleet: {} devices, poll {:?}; warming up for one poll interval",
+        args.devices, args.poll
+    );
     tokio::time::sleep(args.poll + Duration::from_secs(1)).await;
     log.take().await?;
     let (cpu0, wall0) = (cpu_seconds()?, Instant::now());
@@ -180,7 +202,10 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         }
         for call in log.take().await? {
             let endpoint = call["endpoint"].as_str().unwrap_or_default();
-            if matches!(endpoint, "/login/checkOnline" | "/open/isOnline" | "/isOnline") {
+            if matches!(
+                endpoint,
+                "/login/checkOnline" | "/open/isOnline" | "/isOnline"
+            ) {
                 probes += 1;
             }
             if endpoint == "/login/reconnection" {
@@ -203,18 +228,33 @@ async fn bench(args: Args) -> anyhow::Result<()> {
     report(&args, probes, cpu, wall, &mut latencies)
 }
 
-fn report(args: &Args, probes: usize, cpu: f64, wall: f64, latencies: &mut [f64]) -> anyhow::Result<()> {
+fn report(
+    args: &Args,
+    probes: usize,
+    cpu: f64,
+    wall: f64,
+    latencies: &mut [f64],
+) -> anyhow::Result<()> {
     let expected = args.devices as f64 * wall / args.poll.as_secs_f64();
-    println!("measured {wall:.1}s: {probes} probes ({:.0}/s; {:.0}% of the {:.0} the poll interval asks for)",
-        probes as f64 / wall, 100.0 * probes as f64 / expected, expected);
-    println!("keeper CPU: {cpu:.2}s = {:.3} CPU-s per 1,000 probes ({:.0}% of one core)",
-        cpu / (probes.max(1) as f64 / 1000.0), 100.0 * cpu / wall);
+    println!(
+        "measured {wall:.1}s: {probes} probes ({:.0}/s; {:.0}% of the {:.0} the poll interval asks for)",
+        probes as f64 / wall,
+        100.0 * probes as f64 / expected,
+        expected
+    );
+    println!(
+        "keeper CPU: {cpu:.2}s = {:.3} CPU-s per 1,000 probes ({:.0}% of one core)",
+        cpu / (probes.max(1) as f64 / 1000.0),
+        100.0 * cpu / wall
+    );
     println!("peak RSS: {:.1} MiB", peak_rss_kib()? as f64 / 1024.0);
     latencies.sort_by(f64::total_cmp);
     match (latencies.first(), latencies.last()) {
         (Some(min), Some(max)) => println!(
             "detection latency (flip offline → first reconnect call), {} devices: min {min:.1}s, median {:.1}s, max {max:.1}s",
-            latencies.len(), latencies[latencies.len() / 2]),
+            latencies.len(),
+            latencies[latencies.len() / 2]
+        ),
         _ => println!("detection latency: no flipped device was seen recovering within the window"),
     }
     Ok(())
@@ -239,7 +279,12 @@ impl CallLog {
 
     async fn flip_offline(&self, id: &str) -> anyhow::Result<()> {
         let url = self.base.replace("/calls", &format!("/devices/gewe/{id}"));
-        let answer = self.http.patch(url).json(&serde_json::json!({"online": false})).send().await?;
+        let answer = self
+            .http
+            .patch(url)
+            .json(&serde_json::json!({"online": false}))
+            .send()
+            .await?;
         if !answer.status().is_success() {
             bail!("cannot flip {id} offline: HTTP {}", answer.status());
         }
@@ -259,6 +304,13 @@ fn cpu_seconds() -> anyhow::Result<f64> {
 /// Peak resident set size (VmHWM) in KiB.
 fn peak_rss_kib() -> anyhow::Result<u64> {
     let status = std::fs::read_to_string("/proc/self/status")?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).context("VmHWM")?;
-    Ok(line.split_whitespace().nth(1).context("VmHWM value")?.parse()?)
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .context("VmHWM")?;
+    Ok(line
+        .split_whitespace()
+        .nth(1)
+        .context("VmHWM value")?
+        .parse()?)
 }

@@ -41,6 +41,8 @@ pub enum Command {
     Status(StatusArgs),
     /// Validate a configuration file and summarise it; exit 0 if valid, 78 if not.
     CheckConfig(ConfigArg),
+    /// Watch the keeper recover simulated accounts, narrated, in under a minute; then exit.
+    Demo,
     /// Run the vendor simulator alone (all four gateways on one port, scriptable).
     Sim(SimArgs),
 }

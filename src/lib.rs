@@ -8,12 +8,14 @@
 //! - [`incident`]: the incident kinds and keys shared by keeper, ledger and store;
 //! - [`notify`]: the incident ledger and the notification channels;
 //! - [`store`]: durable state in SQLite;
+//! - [`demo`]: the narrated simulator + keeper walk-through (`session-keeper demo`);
 //! - [`sim`]: the vendor simulator used by the demo, the tests and the benchmarks;
 //! - [`signals`]: the only place that touches OS signals;
 //! - [`logging`]: tracing set-up (JSON or text).
 
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod incident;
 pub mod keeper;
 pub mod logging;

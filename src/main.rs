@@ -27,7 +27,26 @@ fn main() -> ExitCode {
         Command::Run(arg) => run(arg.path(env)),
         Command::Status(args) => status(args),
         Command::CheckConfig(arg) => check_config(&arg.path(env)),
+        Command::Demo => demo(),
         Command::Sim(args) => sim(args),
+    }
+}
+
+/// `demo`: the simulator and the keeper in one process, narrated; 0 once the story is told.
+fn demo() -> ExitCode {
+    let told = tokio::runtime::Runtime::new()
+        .context("cannot start the async runtime")
+        .and_then(|runtime| {
+            runtime
+                .block_on(session_keeper::demo::run())
+                .map_err(Into::into)
+        });
+    match told {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(err) => {
+            eprintln!("session-keeper demo: {err:#}");
+            ExitCode::from(exit::FAILURE)
+        }
     }
 }
 

@@ -11,6 +11,7 @@ mod narrator;
 mod receiver;
 mod story;
 
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -60,7 +61,8 @@ pub async fn run() -> Result<(), DemoError> {
     let subscriber = tracing_subscriber::registry().with(Narrator::new(events_tx));
     tracing::subscriber::set_global_default(subscriber)
         .map_err(|err| DemoError::Logging(err.to_string()))?;
-    let state_dir = std::env::temp_dir().join(format!("session-keeper-demo-{}", std::process::id()));
+    let state_dir =
+        std::env::temp_dir().join(format!("session-keeper-demo-{}", std::process::id()));
     let told = tell(events, &state_dir).await;
     // The directory held only this run's store; failing to remove it leaves a temp file.
     let _ = std::fs::remove_dir_all(&state_dir);
@@ -68,7 +70,10 @@ pub async fn run() -> Result<(), DemoError> {
 }
 
 /// Starts the world, tells every act, stops the keeper.
-async fn tell(events: mpsc::UnboundedReceiver<Observed>, state_dir: &Path) -> Result<(), DemoError> {
+async fn tell(
+    events: mpsc::UnboundedReceiver<Observed>,
+    state_dir: &Path,
+) -> Result<(), DemoError> {
     let shutdown = CancellationToken::new();
     let simulator = Simulator::new(story::scenario()?);
     for device in story::devices() {
@@ -76,7 +81,10 @@ async fn tell(events: mpsc::UnboundedReceiver<Observed>, state_dir: &Path) -> Re
     }
     let (sim_addr, sim_served) = simulator
         .clone()
-        .bind("127.0.0.1:0".parse().map_err(std::io::Error::other)?, shutdown.clone())
+        .bind(
+            "127.0.0.1:0".parse().map_err(std::io::Error::other)?,
+            shutdown.clone(),
+        )
         .await?;
     let (alerts_tx, alerts) = mpsc::unbounded_channel();
     let (hook_addr, hook_served) = receiver::start(alerts_tx, shutdown.clone()).await?;
@@ -117,15 +125,20 @@ struct Director {
     events: mpsc::UnboundedReceiver<Observed>,
     alerts: mpsc::UnboundedReceiver<Value>,
     alerts_seen: usize,
+    was_offline: HashSet<String>,
 }
 
 impl Director {
-    fn new(events: mpsc::UnboundedReceiver<Observed>, alerts: mpsc::UnboundedReceiver<Value>) -> Self {
+    fn new(
+        events: mpsc::UnboundedReceiver<Observed>,
+        alerts: mpsc::UnboundedReceiver<Value>,
+    ) -> Self {
         Director {
             started: Instant::now(),
             events,
             alerts,
             alerts_seen: 0,
+            was_offline: HashSet::new(),
         }
     }
 
@@ -174,7 +187,12 @@ impl Director {
     }
 
     /// Makes the act's change to the world.
-    fn stage<F>(&self, simulator: &Simulator, act: Act, reload: &mut Option<F>) -> Result<(), DemoError>
+    fn stage<F>(
+        &self,
+        simulator: &Simulator,
+        act: Act,
+        reload: &mut Option<F>,
+    ) -> Result<(), DemoError>
     where
         F: FnOnce() -> Result<(), DemoError>,
     {
@@ -185,7 +203,9 @@ impl Director {
         match act.until.1 {
             "shop-01" => simulator.patch_device(VendorKind::Gewe, "wx_shop01", offline)?,
             "sales-02" => simulator.patch_device(VendorKind::Wechatpro, "dev-sales02", offline)?,
-            "support-03" => simulator.patch_device(VendorKind::Wkteam, "wxid_support03", offline)?,
+            "support-03" => {
+                simulator.patch_device(VendorKind::Wkteam, "wxid_support03", offline)?
+            }
             _ => {
                 if let Some(reload) = reload.take() {
                     reload()?;
@@ -204,9 +224,7 @@ impl Director {
                     let Some(seen) = seen else {
                         return Err(DemoError::Stalled(format!("{event} for {device}")));
                     };
-                    if let Some(line) = narrator::describe(&seen) {
-                        self.say(&line);
-                    }
+                    self.narrate(&seen);
                     if seen.event == event && seen.device() == device {
                         return Ok(());
                     }
@@ -222,16 +240,30 @@ impl Director {
         }
     }
 
+    /// Prints the line for one keeper event; a device that comes back after an offline is
+    /// "back online".
+    fn narrate(&mut self, seen: &Observed) {
+        match seen.event.as_str() {
+            "device.offline" => {
+                self.was_offline.insert(seen.device().to_owned());
+            }
+            "device.online" if self.was_offline.remove(seen.device()) => {
+                self.say(&format!("{} is back online ✔", seen.device()));
+                return;
+            }
+            _ => {}
+        }
+        if let Some(line) = narrator::describe(seen) {
+            self.say(&line);
+        }
+    }
+
     /// Narrates whatever happens for `span`.
     async fn pause(&mut self, span: Duration) {
         let deadline = tokio::time::Instant::now() + span;
         loop {
             tokio::select! {
-                Some(seen) = self.events.recv() => {
-                    if let Some(line) = narrator::describe(&seen) {
-                        self.say(&line);
-                    }
-                }
+                Some(seen) = self.events.recv() => self.narrate(&seen),
                 Some(alert) = self.alerts.recv() => {
                     self.alerts_seen += 1;
                     self.say(&format!("  ✉ {}", receiver::describe(&alert)));
@@ -248,7 +280,9 @@ impl Director {
             self.alerts_seen
         );
         println!("go to your webhook, WeCom, DingTalk or Feishu group. Next steps:");
-        println!("  session-keeper check-config -c etc/session-keeper.toml   # validate a real config");
+        println!(
+            "  session-keeper check-config -c etc/session-keeper.toml   # validate a real config"
+        );
         println!("  session-keeper run -c /etc/session-keeper/session-keeper.toml");
         println!("  session-keeper status -c /etc/session-keeper/session-keeper.toml");
     }

@@ -111,19 +111,18 @@ pub fn describe(seen: &Observed) -> Option<String> {
             format!("{device}: nobody confirmed the prompt before it expired")
         }
         "recovery.skipped" => format!("{device}: skipped a step: {}", seen.message),
-        "incident.opened" => format!(
-            "ALERT opened: {} for {}",
-            seen.field("kind"),
-            subject(seen)
-        ),
+        "incident.opened" => format!("ALERT opened: {} for {}", seen.field("kind"), subject(seen)),
         "incident.resolved" => format!(
             "alert resolved: {} for {}",
             seen.field("kind"),
             subject(seen)
         ),
-        "recycle.warning" => format!("{device}: {}", seen.message),
+        "recycle.warning" => seen.message.clone(),
         "recycle.recycled" => format!("{device}: the gateway has recycled the device"),
-        "notify.failed" => format!("a notification failed and will be retried: {}", seen.message),
+        "notify.failed" => format!(
+            "a notification failed and will be retried: {}",
+            seen.message
+        ),
         _ => return None,
     };
     Some(text)
@@ -148,7 +147,12 @@ mod tests {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let subscriber = tracing_subscriber::registry().with(Narrator::new(tx));
         tracing::subscriber::with_default(subscriber, || {
-            tracing::info!(event = "device.offline", device = "shop-01", provider = "gewe", "offline confirmed");
+            tracing::info!(
+                event = "device.offline",
+                device = "shop-01",
+                provider = "gewe",
+                "offline confirmed"
+            );
             tracing::info!("a line without an event name");
         });
         let seen = rx.try_recv().unwrap();
@@ -173,7 +177,8 @@ mod tests {
         seen.event = "incident.opened".into();
         seen.fields.remove("device");
         seen.fields.insert("provider".into(), "gewe-cloud".into());
-        seen.fields.insert("kind".into(), "provider_unreachable".into());
+        seen.fields
+            .insert("kind".into(), "provider_unreachable".into());
         assert_eq!(
             describe(&seen).unwrap(),
             "ALERT opened: provider_unreachable for gewe-cloud"

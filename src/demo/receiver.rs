@@ -22,7 +22,9 @@ pub async fn start(
 ) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
     let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
     let addr = listener.local_addr()?;
-    let app = Router::new().route("/hook", post(receive)).with_state(alerts);
+    let app = Router::new()
+        .route("/hook", post(receive))
+        .with_state(alerts);
     let served = tokio::spawn(async move {
         let serve = axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned());
         if let Err(err) = serve.await {
@@ -75,7 +77,12 @@ mod tests {
         let (addr, served) = start(tx, shutdown.clone()).await.unwrap();
         let client = reqwest::Client::new();
         let url = format!("http://{addr}/hook");
-        let ok = client.post(&url).body(r#"{"status":"firing"}"#).send().await.unwrap();
+        let ok = client
+            .post(&url)
+            .body(r#"{"status":"firing"}"#)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(ok.status(), 200);
         let bad = client.post(&url).body("not json").send().await.unwrap();
         assert_eq!(bad.status(), 400);
@@ -95,6 +102,9 @@ mod tests {
         );
         let resolved = json!({"status": "resolved", "kind": "provider_unreachable",
             "device": null, "provider": "wkteam"});
-        assert_eq!(describe(&resolved), "webhook: resolved provider_unreachable for wkteam");
+        assert_eq!(
+            describe(&resolved),
+            "webhook: resolved provider_unreachable for wkteam"
+        );
     }
 }

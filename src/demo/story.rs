@@ -50,7 +50,12 @@ fn archive() -> DeviceSpec {
 
 /// The keeper's configuration, pointing at the simulator and the demo's webhook receiver.
 /// With `with_archive`, the fourth device is in it (the operator's edit before a reload).
-pub fn config_text(sim: SocketAddr, hook: SocketAddr, state_dir: &Path, with_archive: bool) -> String {
+pub fn config_text(
+    sim: SocketAddr,
+    hook: SocketAddr,
+    state_dir: &Path,
+    with_archive: bool,
+) -> String {
     let mut text = format!(
         r#"[daemon]
 state_dir = "{state_dir}"
@@ -186,7 +191,15 @@ mod tests {
     fn every_act_has_its_device_in_the_simulator() {
         assert_eq!(scenario().unwrap().device_count(), 0);
         let ids: Vec<String> = devices().into_iter().map(|d| d.id).collect();
-        assert_eq!(ids, ["wx_shop01", "dev-sales02", "wxid_support03", "dev-archive04"]);
+        assert_eq!(
+            ids,
+            [
+                "wx_shop01",
+                "dev-sales02",
+                "wxid_support03",
+                "dev-archive04"
+            ]
+        );
         let archive = devices().pop().unwrap();
         assert!(!archive.online, "archive-04 must start logged out");
     }

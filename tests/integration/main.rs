@@ -3,6 +3,7 @@
 
 mod cli;
 mod config_fixtures;
+mod demo;
 mod keeper;
 mod sim_api;
 mod support;
