@@ -19,9 +19,9 @@
 //!    scheduled wake, or a cadence after `now` when that is already past. The cadence is
 //!    `recheck_interval` while a prompt awaits confirmation or an accepted reconnect is being
 //!    checked, `poll_interval` otherwise. A wake that finds an answer still outstanding emits
-//!    no call: the runner awaits answers in order, so the call was dropped (e.g. the provider
-//!    gate skipped it). A dropped reconnect or prompt is handled like a provider fault (rule
-//!    5: not counted, retried); the next wake probes again.
+//!    no call: the runner awaits answers in order, so the call was dropped. A dropped
+//!    reconnect is handled like a provider fault, a dropped prompt counts as sent (rule 5);
+//!    the next wake probes again.
 //! 2. **Answers.** Unknown answers never count: they neither add to nor break a run, and a
 //!    device that only ever had unknown answers stays `unknown`. The first unknown of a run is
 //!    logged (`device.unknown`, warn). Answers observed inside a provider blackout window are
@@ -48,9 +48,18 @@
 //!    and sweep while an episode runs: one `recycle_warning` per milestone (several passed at
 //!    once → one message naming the smallest), `device_recycled` at the deadline (which
 //!    resolves the warning and ends the ladder). No `last_online_at`, no recycle incidents.
-//! 5. **Provider faults** (transport, timeout, bad status, malformed, credentials, busy, rate
-//!    limited) on a rung neither consume the attempt nor fail the rung: it is retried after
-//!    the next offline answer, and logged (`recovery.skipped`) once per episode.
+//! 5. **Provider faults.** A reconnect that failed with provider trouble (transport, timeout,
+//!    bad status, malformed, credentials, busy, rate limited) or was never answered uses no
+//!    attempt and does not fail the rung: a reconnect cannot get the account flagged, so it is
+//!    retried after the next offline answer, logged (`recovery.skipped`) once per episode. The
+//!    retries are capped: the fault after `reconnect_attempts + 2` of them in an episode fails
+//!    the rung. A second-login prompt is taken back (and retried the same way) only when the
+//!    request certainly never reached the gateway: busy request slots, rate limited,
+//!    credentials rejected. Any other failure (timeout, transport, bad status, malformed) and
+//!    a prompt never answered count as a sent prompt: wechatpro holds `loginAgain` until the
+//!    person confirms, so an unconfirmed prompt often ends in a timeout, and prompting again
+//!    would flag the account. The attempt is kept, the device stays `awaiting_confirm`, and
+//!    the probes or the expiry decide (an expiry adds to the unconfirmed streak).
 //! 6. **Back online** resolves every open device incident, ends the episode and persists.
 //! 7. **Persist** is emitted exactly when the stored state changed in anything but
 //!    `last_online_at`; an unchanged online probe never writes. `last_online_at` is therefore
@@ -68,9 +77,9 @@
 //!
 //! # Decisions where the spec left room
 //! - A second-login answer `AlreadyLoggedIn` counts as one primary online answer.
-//! - A second login refused for any reason but a provider fault (`Refused`, `VendorUnknown`,
-//!   `Unsupported`, `DeviceGone`) ends second logins for the episode: the gateways refuse once
-//!   only a QR login works.
+//! - A second login refused by the vendor (`Refused`, `VendorUnknown`, `Unsupported`,
+//!   `DeviceGone`) keeps the attempt and ends second logins for the episode: the gateways
+//!   refuse once only a QR login works.
 //! - The prompt's expiry is judged on the first offline answer at or after `expires_at`; if
 //!   no trustworthy answer comes (unknown, blackout, skipped), at the wake after the one whose
 //!   probe went unanswered. An online run in progress at expiry still confirms it. A restored

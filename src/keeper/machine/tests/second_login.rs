@@ -308,21 +308,6 @@ fn second_login_refused_goes_to_manual_and_stays_there() {
 }
 
 #[test]
-fn second_login_provider_fault_does_not_burn_the_attempt() {
-    let (mut rig, _) = prompted(wkteam());
-    let acts = rig.feed(Event::SecondLogin(Err(VendorError::HttpStatus(502))));
-    assert!(message(&acts, "recovery.skipped").contains("second login not done"));
-    assert_eq!(rig.m.status(), "offline");
-    assert_eq!(rig.m.state().episode.as_ref().unwrap().second_logins, 0);
-    let acts = rig.poll(offline());
-    assert!(prompts(&acts), "retried at the next wake");
-    assert_eq!(
-        message(&acts, "recovery.second_login"),
-        "second-login prompt sent (attempt 1 of 1); waiting up to 3m for the person to confirm"
-    );
-}
-
-#[test]
 fn second_login_expiry_without_trustworthy_answer_is_judged_at_the_next_wake() {
     let (mut rig, _) = prompted(wkteam());
     rig.feed(Event::SecondLogin(Ok(SecondLogin::default())));
@@ -364,22 +349,5 @@ fn second_login_vendor_without_the_rung_goes_to_manual() {
     assert_eq!(
         summary,
         "sales-01 needs a QR login: no second login available"
-    );
-}
-
-#[test]
-fn second_login_dropped_prompt_is_not_counted() {
-    let (mut rig, _) = prompted(wkteam());
-    let acts = rig.wake();
-    assert!(calls(&acts).is_empty(), "{acts:?}");
-    assert_eq!(rig.m.state().episode.as_ref().unwrap().second_logins, 0);
-    assert_eq!(rig.m.status(), "offline");
-    rig.advance(secs(600));
-    let acts = rig.poll(offline());
-    assert!(prompts(&acts), "{acts:?}");
-    assert_eq!(
-        rig.m.state().unconfirmed_streak,
-        0,
-        "a prompt never shown is not unconfirmed"
     );
 }
