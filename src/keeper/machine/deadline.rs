@@ -82,7 +82,6 @@ impl Machine {
         open.insert(IncidentKind::DeviceRecycled);
         let superseded = open.remove(&IncidentKind::RecycleWarning);
         self.set_phase(Phase::Recycled, now);
-        self.inflight.expiry_probe = false;
         let summary = format!(
             "{} was recycled by the gateway at {}: not logged in for {}; reset it and log in \
              with a QR code",

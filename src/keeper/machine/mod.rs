@@ -17,8 +17,8 @@
 //! 1. **Scheduling.** The first wake is `first_wake`. Each wake probes (both sources when the
 //!    device has a kick check) and schedules the next one a cadence after the previous
 //!    scheduled wake, or a cadence after `now` when that is already past. The cadence is
-//!    `recheck_interval` while a prompt awaits confirmation or an accepted reconnect is being
-//!    checked, `poll_interval` otherwise. A wake that finds an answer still outstanding emits
+//!    `recheck_interval` while a prompt awaits confirmation (until its `expires_at`) or an
+//!    accepted reconnect is being checked, `poll_interval` otherwise. A wake that finds an answer still outstanding emits
 //!    no call: the runner awaits answers in order, so the call was dropped. A dropped
 //!    reconnect is handled like a provider fault, a dropped prompt counts as sent (rule 5);
 //!    the next wake probes again.
@@ -39,7 +39,7 @@
 //!    re-probe after `recheck_interval`, one offline answer fails it; `无需重连` while offline
 //!    fails it), second login (inside `second_login_hours`, attempts left, unconfirmed streak
 //!    below the limit, no reason 4–8, no refusal, not recycled; confirmed by an online answer,
-//!    unconfirmed once `confirm_window` passed with no online answer; a new WKTeam `wId` is
+//!    unconfirmed by an offline answer once `confirm_window` passed; a new WKTeam `wId` is
 //!    stored; a GeWe dialog uuid is followed with `FollowLogin` before each recheck probe),
 //!    then `manual_login_required` with the steps tried and the offline reason. Outside `second_login_hours` (everything else allowing a
 //!    prompt) the incident opens at once and the prompt goes out at the first offline answer
@@ -80,9 +80,11 @@
 //! - A second login refused by the vendor (`Refused`, `VendorUnknown`, `Unsupported`,
 //!   `DeviceGone`) keeps the attempt and ends second logins for the episode: the gateways
 //!   refuse once only a QR login works.
-//! - The prompt's expiry is judged on the first offline answer at or after `expires_at`; if
-//!   no trustworthy answer comes (unknown, blackout, skipped), at the wake after the one whose
-//!   probe went unanswered. An online run in progress at expiry still confirms it. A restored
+//! - The prompt's expiry is judged only on an offline answer at or after `expires_at` while
+//!   the primary's online run is 0, and that answer takes the next rung. Unknown and blackout
+//!   answers and wakes never judge it: without an offline answer the device stays
+//!   `awaiting_confirm` (probed at `poll_interval` once expired), so no further prompt goes
+//!   out on no evidence. An online run in progress at expiry still confirms it. A restored
 //!   `awaiting_confirm` device is re-probed first and judged by its stored `expires_at`.
 //! - The unconfirmed streak also resets when the device comes back while
 //!   `manual_login_required` is open: a person logged in, which is what the gateways require

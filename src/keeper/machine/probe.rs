@@ -40,8 +40,6 @@ pub(super) struct InFlight {
     pub(super) probes: u8,
     /// The ladder call still to be answered.
     pub(super) call: Option<Call>,
-    /// A probe went out at or after the prompt's expiry and no answer judged it yet.
-    pub(super) expiry_probe: bool,
 }
 
 impl InFlight {
@@ -75,27 +73,21 @@ impl Machine {
         let scheduled = self.next_wake;
         if self.inflight.probes > 0 || self.inflight.call.is_some() {
             // The runner awaits answers in order: an answer still outstanding at a wake was
-            // dropped (e.g. the provider gate skipped the call). Emit no call now; a dropped
-            // rung counts as provider trouble, and the next wake probes again.
+            // dropped. Emit no call now; a dropped reconnect counts as provider trouble, a
+            // dropped prompt as sent (rule 5), and the next wake probes again.
             self.inflight.probes = 0;
             self.abandon_call(now, out);
             self.schedule_after(scheduled, now);
             return;
         }
-        if self.prompt_expired(now) && self.inflight.expiry_probe {
-            // The probe sent after expiry never brought a trustworthy answer: judge it now.
-            self.unconfirmed(now, out);
-        }
         self.schedule_after(scheduled, now);
-        if self.inflight.call.is_none() {
-            self.emit_probe(now, out);
-        }
+        self.emit_probe(out);
     }
 
     /// The next wake: one cadence (of the phase the wake leaves behind) after the wake that
     /// was scheduled, or after `now` when that is already past.
     fn schedule_after(&mut self, scheduled: Timestamp, now: Timestamp) {
-        let cadence = self.cadence();
+        let cadence = self.cadence(now);
         let next = after(scheduled, cadence);
         self.next_wake = if next > now {
             next
@@ -104,7 +96,7 @@ impl Machine {
         };
     }
 
-    fn emit_probe(&mut self, now: Timestamp, out: &mut Vec<Action>) {
+    fn emit_probe(&mut self, out: &mut Vec<Action>) {
         if let Phase::AwaitingConfirm {
             login_uuid: Some(uuid),
             ..
@@ -113,18 +105,16 @@ impl Machine {
             out.push(Action::FollowLogin { uuid: uuid.clone() });
             self.inflight.call = Some(Call::FollowLogin);
         }
-        if self.prompt_expired(now) {
-            self.inflight.expiry_probe = true;
-        }
         let kick_check = self.settings.has_kick_check;
         out.push(Action::Probe { kick_check });
         self.inflight.probes = if kick_check { 2 } else { 1 };
     }
 
-    /// `recheck_interval` while a prompt or an accepted reconnect is being checked.
-    fn cadence(&self) -> Duration {
+    /// `recheck_interval` while a prompt or an accepted reconnect is being checked: a prompt
+    /// until it expires (after that, unknown answers must not hammer the provider).
+    fn cadence(&self, now: Timestamp) -> Duration {
         let checking = match &self.state.phase {
-            Phase::AwaitingConfirm { .. } => true,
+            Phase::AwaitingConfirm { expires_at, .. } => now < *expires_at,
             Phase::Recovering => self.episode_flag(|e| e.checking_reconnect),
             _ => false,
         };
@@ -247,6 +237,8 @@ impl Machine {
             Phase::Offline => self.climb(now, out),
             Phase::Recovering => self.reconnect_checked(now, out),
             Phase::AwaitingConfirm { .. } => {
+                // Only a fresh offline answer at or after the expiry, with no online run under
+                // way, judges the prompt; so the next rung always follows an offline answer.
                 if self.prompt_expired(now) && self.counters.online == 0 {
                     self.unconfirmed(now, out);
                 }
@@ -294,7 +286,6 @@ impl Machine {
         for kind in incidents {
             out.push(Action::Resolve { kind });
         }
-        self.inflight.expiry_probe = false;
         self.set_phase(Phase::Online, now);
     }
 

@@ -135,7 +135,6 @@ impl Machine {
             login_uuid: None,
         };
         self.set_phase(phase, now);
-        self.inflight.expiry_probe = false;
         let message = format!(
             "second-login prompt sent (attempt {sent} of {attempts}); waiting up to {} for the \
              person to confirm",
@@ -196,7 +195,6 @@ impl Machine {
             e.second_logins = e.second_logins.saturating_sub(1);
             e.steps.pop();
         });
-        self.inflight.expiry_probe = false;
     }
 
     /// The prompt's call failed after it may have reached the gateway (`why`: a timeout, a
@@ -244,7 +242,6 @@ impl Machine {
 
     /// The window passed without an online answer: count it and take the next step.
     pub(super) fn unconfirmed(&mut self, now: Timestamp, out: &mut Vec<Action>) {
-        self.inflight.expiry_probe = false;
         self.state.unconfirmed_streak = self.state.unconfirmed_streak.saturating_add(1);
         self.with_episode(|e| e.settle_step("second login not confirmed".to_owned()));
         let message = format!(

@@ -2,6 +2,7 @@
 //! clock: plain timestamps the tests set and advance; the machine never reads a clock.
 
 mod deadline;
+mod expiry;
 mod faults;
 mod ladder;
 mod probe;

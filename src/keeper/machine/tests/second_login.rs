@@ -308,18 +308,6 @@ fn second_login_refused_goes_to_manual_and_stays_there() {
 }
 
 #[test]
-fn second_login_expiry_without_trustworthy_answer_is_judged_at_the_next_wake() {
-    let (mut rig, _) = prompted(wkteam());
-    rig.feed(Event::SecondLogin(Ok(SecondLogin::default())));
-    rig.advance(secs(180));
-    let acts = rig.poll(unknown());
-    assert!(!has_event(&acts, "recovery.unconfirmed"), "one more chance");
-    let acts = rig.wake();
-    assert!(has_event(&acts, "recovery.unconfirmed"), "{acts:?}");
-    assert_eq!(rig.m.status(), "login_required");
-}
-
-#[test]
 fn second_login_online_run_in_progress_at_expiry_still_confirms() {
     let mut s = wkteam();
     s.policy.online_after = 2;
