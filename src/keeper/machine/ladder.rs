@@ -164,6 +164,7 @@ impl Machine {
         self.set_phase(Phase::Recovering, now);
         let message = format!("reconnect sent (attempt {sent} of {attempts})");
         log(out, "recovery.reconnect", Level::Info, message);
+        self.persist_before_call(out);
         out.push(Action::Reconnect);
         self.inflight.call = Some(Call::Reconnect);
     }

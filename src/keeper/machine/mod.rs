@@ -62,7 +62,10 @@
 //!    the probes or the expiry decide (an expiry adds to the unconfirmed streak).
 //! 6. **Back online** resolves every open device incident, ends the episode and persists.
 //! 7. **Persist** is emitted exactly when the stored state changed in anything but
-//!    `last_online_at`; an unchanged online probe never writes. `last_online_at` is therefore
+//!    `last_online_at`; an unchanged online probe never writes. It comes right before every
+//!    `Reconnect` and `SecondLogin`, with the attempt already counted (and a prompt already
+//!    `awaiting_confirm`): the call may block for minutes, and a crash during it must not send
+//!    it again after the restart. A later change in the same list adds a `Persist` at the end. `last_online_at` is therefore
 //!    up to one transition stale in the store; the runner also persists at shutdown, and the
 //!    recycle deadline (days) tolerates that.
 //!
@@ -72,8 +75,11 @@
 //!   (closed provider gate) may be fed as an error or not at all; both are handled.
 //! - Re-read [`Machine::next_wake`] after every `handle`, not only after a wake: an accepted
 //!   reconnect or a sent prompt brings the next wake forward to `recheck_interval`.
-//! - `Persist` comes last in a list: write [`Machine::state`] when it is reached. Persist once
-//!   more at shutdown (the latest `last_online_at`).
+//! - `Persist` comes right before a `Reconnect` or `SecondLogin`, and/or last in a list (a
+//!   list may hold two). Write [`Machine::state`] when it is reached, and finish that write
+//!   before starting the call that follows it: the state is already the list's final state,
+//!   which shows the attempt counted. Persist once more at shutdown (the latest
+//!   `last_online_at`).
 //!
 //! # Decisions where the spec left room
 //! - A second-login answer `AlreadyLoggedIn` counts as one primary online answer.
@@ -222,7 +228,9 @@ pub enum Action {
     },
     /// Write one structured log line (DESIGN.md §6 event names).
     Log(Note),
-    /// [`Machine::state`] changed in a way worth keeping: write it to the store.
+    /// [`Machine::state`] changed in a way worth keeping: write it to the store. Comes right
+    /// before a [`Action::Reconnect`] or [`Action::SecondLogin`] (written before the call, so a
+    /// crash while it blocks does not resend it) and last when anything changed after.
     Persist,
 }
 
@@ -262,6 +270,8 @@ pub struct Machine {
     fault_noted: bool,
     /// `last_online_at` moved for a reason worth writing (a vendor last-login time).
     persist_due: bool,
+    /// The state as of the start of this `handle`, or of the last `Persist` it emitted.
+    baseline: DeviceState,
 }
 
 impl Machine {
@@ -275,6 +285,7 @@ impl Machine {
         }
         Machine {
             settings,
+            baseline: state.clone(),
             state,
             next_wake: first_wake,
             counters: Counters::default(),
@@ -323,7 +334,7 @@ impl Machine {
 
     /// Decides what to do about `event`, observed at `now`.
     pub fn handle(&mut self, event: Event, now: Timestamp) -> Vec<Action> {
-        let before = self.state.clone();
+        self.baseline = self.state.clone();
         let mut out = Vec::new();
         match event {
             Event::Wake => self.on_wake(now, &mut out),
@@ -335,10 +346,24 @@ impl Machine {
             Event::OfflineReason(answer) => self.on_offline_reason(answer, now, &mut out),
             Event::LastLogin(answer) => self.on_last_login(answer, now, &mut out),
         }
-        if std::mem::take(&mut self.persist_due) || before.differs_materially(&self.state) {
-            out.push(Action::Persist);
-        }
+        self.persist_changes(&mut out);
         out
+    }
+
+    /// Rule 7: `Persist` when the state changed materially since the baseline (the start of
+    /// this `handle` or the last `Persist` in it).
+    fn persist_changes(&mut self, out: &mut Vec<Action>) {
+        if std::mem::take(&mut self.persist_due) || self.baseline.differs_materially(&self.state) {
+            out.push(Action::Persist);
+            self.baseline = self.state.clone();
+        }
+    }
+
+    /// `Persist` right before a reconnect or a prompt, with the attempt already counted: the
+    /// call may block for minutes (wechatpro holds a prompt until it is confirmed), and a
+    /// crash during it must not send it again after the restart.
+    pub(super) fn persist_before_call(&mut self, out: &mut Vec<Action>) {
+        self.persist_changes(out);
     }
 
     /// Moves to `phase`; `since` moves only when the status word changes.

@@ -141,6 +141,7 @@ impl Machine {
             human(window)
         );
         log(out, "recovery.second_login", Level::Info, message);
+        self.persist_before_call(out);
         out.push(Action::SecondLogin {
             wait: window.saturating_add(CALL_SLACK),
         });

@@ -246,3 +246,15 @@ fn provider_fault_a_dropped_rung_is_not_burned() {
         "reconnect sent (attempt 1 of 1)"
     );
 }
+
+#[test]
+fn reconnect_persisted_before_the_call() {
+    let mut rig = Rig::new(settings(VendorKind::Gewe));
+    let acts = rig.confirm_offline();
+    let persist = acts.iter().position(|a| *a == Action::Persist).unwrap();
+    let call = acts.iter().position(|a| *a == Action::Reconnect);
+    assert_eq!(Some(persist + 1), call, "{acts:?}");
+    assert!(persisted(&acts));
+    assert_eq!(rig.m.status(), "recovering");
+    assert_eq!(rig.m.state().episode.as_ref().unwrap().reconnects, 1);
+}

@@ -339,3 +339,40 @@ fn second_login_vendor_without_the_rung_goes_to_manual() {
         "sales-01 needs a QR login: no second login available"
     );
 }
+
+#[test]
+fn second_login_persisted_before_the_prompt_goes_out() {
+    let (rig, acts) = prompted(wkteam());
+    let persist = acts.iter().position(|a| *a == Action::Persist).unwrap();
+    let call = acts
+        .iter()
+        .position(|a| matches!(a, Action::SecondLogin { .. }));
+    assert_eq!(Some(persist + 1), call, "{acts:?}");
+    assert!(persisted(&acts), "once: nothing changed after the call");
+    assert_eq!(rig.m.status(), "awaiting_confirm");
+    assert_eq!(rig.m.state().episode.as_ref().unwrap().second_logins, 1);
+}
+
+#[test]
+fn second_login_persisted_before_the_prompt_and_again_after_a_later_change() {
+    // Stored waiting for a person; a recycle milestone passes at the wake that prompts.
+    let mut episode = crate::keeper::machine::Episode::new(ts("2026-11-21T09:00:00Z"));
+    episode.reason_asked = true;
+    let mut state = DeviceState::new(ts("2026-11-21T09:00:00Z"), None);
+    state.phase = Phase::LoginRequired;
+    state.episode = Some(episode);
+    state.last_online_at = Some(ts("2026-11-04T09:00:00Z"));
+    state
+        .open_incidents
+        .insert(IncidentKind::ManualLoginRequired);
+    let mut rig = Rig::restored(wkteam(), state, t0());
+    let acts = rig.poll(offline());
+    let call = acts
+        .iter()
+        .position(|a| matches!(a, Action::SecondLogin { .. }))
+        .unwrap();
+    assert_eq!(acts[call - 1], Action::Persist, "{acts:?}");
+    let warning = opened(&acts[call..], IncidentKind::RecycleWarning);
+    assert!(warning.is_some(), "{acts:?}");
+    assert_eq!(acts.last(), Some(&Action::Persist), "{acts:?}");
+}
