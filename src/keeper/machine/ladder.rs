@@ -309,6 +309,14 @@ impl Machine {
     /// Step d: open (or refresh, when the steps changed) `manual_login_required`.
     pub(super) fn open_manual(&mut self, now: Timestamp, out: &mut Vec<Action>) {
         self.set_phase(Phase::LoginRequired, now);
+        self.state
+            .open_incidents
+            .insert(IncidentKind::ManualLoginRequired);
+        out.push(self.manual_incident());
+    }
+
+    /// The `Open` of `manual_login_required`: the steps tried and the offline reason.
+    pub(super) fn manual_incident(&self) -> Action {
         let (steps, reason) = match &self.state.episode {
             Some(e) => (e.steps.clone(), e.offline_reason.clone()),
             None => (Vec::new(), None),
@@ -318,15 +326,12 @@ impl Machine {
             summary = format!("{summary}: {}", steps.join(", "));
         }
         let detail = serde_json::json!({ "steps": steps, "offline_reason": reason });
-        self.state
-            .open_incidents
-            .insert(IncidentKind::ManualLoginRequired);
-        out.push(Action::Open {
+        Action::Open {
             kind: IncidentKind::ManualLoginRequired,
             summary,
             detail,
             escalate: false,
-        });
+        }
     }
 
     /// Runs `f` on the current episode, if any.

@@ -10,8 +10,9 @@
 //!
 //! Files: `probe.rs` (wakes, answers, counters, blackout, online/offline), `ladder.rs` (the
 //! ladder, the offline reason, reconnect, manual login), `second_login.rs` (the prompt),
-//! `deadline.rs` (recycle milestones), `state.rs` (what is stored), `tests/` (one or more
-//! tests per rule, named after it, on a fake clock).
+//! `deadline.rs` (recycle milestones), `restore.rs` (keeping the ledger in step after a
+//! crash), `state.rs` (what is stored), `tests/` (one or more tests per rule, named after it,
+//! on a fake clock).
 //!
 //! # Rules
 //! 1. **Scheduling.** The first wake is `first_wake`. Each wake probes (both sources when the
@@ -60,7 +61,10 @@
 //!    person confirms, so an unconfirmed prompt often ends in a timeout, and prompting again
 //!    would flag the account. The attempt is kept, the device stays `awaiting_confirm`, and
 //!    the probes or the expiry decide (an expiry adds to the unconfirmed streak).
-//! 6. **Back online** resolves every open device incident, ends the episode and persists.
+//! 6. **Back online** resolves every device incident kind (`manual_login_required`,
+//!    `recycle_warning`, `device_recycled`), recorded open or not, ends the episode and
+//!    persists. The first online run after a restart does so too when the stored phase was
+//!    already `online` (nothing is persisted then).
 //! 7. **Persist** is emitted exactly when the stored state changed in anything but
 //!    `last_online_at`; an unchanged online probe never writes. It comes right before every
 //!    `Reconnect` and `SecondLogin`, with the attempt already counted (and a prompt already
@@ -68,6 +72,13 @@
 //!    it again after the restart. A later change in the same list adds a `Persist` at the end. `last_online_at` is therefore
 //!    up to one transition stale in the store; the runner also persists at shutdown, and the
 //!    recycle deadline (days) tolerates that.
+//!
+//! 8. **Restarts.** The state and the ledger are written through separate queues, so a crash
+//!    can lose either side of a change. The first wake of a machine built from a stored state
+//!    that records open incidents emits an `Open` (`escalate: false`, summary and detail as
+//!    they read now) for each before its probe, and rule 6 resolves every device kind. The
+//!    ledger treats an `Open` of an open key as a silent update and ignores a `Resolve` of a
+//!    key that is not open, so both are safe to repeat.
 //!
 //! # For the runner
 //! - Carry out actions in order and feed each call's answer before the next wake;
@@ -110,6 +121,7 @@
 mod deadline;
 mod ladder;
 mod probe;
+mod restore;
 mod second_login;
 mod state;
 #[cfg(test)]
@@ -272,6 +284,12 @@ pub struct Machine {
     persist_due: bool,
     /// The state as of the start of this `handle`, or of the last `Persist` it emitted.
     baseline: DeviceState,
+    /// The stored state records open incidents the ledger may have lost: re-open them at the
+    /// first wake.
+    reopen_due: bool,
+    /// The device was confirmed online since this machine was built (and every device
+    /// incident resolved then).
+    online_settled: bool,
 }
 
 impl Machine {
@@ -285,6 +303,8 @@ impl Machine {
         }
         Machine {
             settings,
+            reopen_due: !state.open_incidents.is_empty(),
+            online_settled: false,
             baseline: state.clone(),
             state,
             next_wake: first_wake,

@@ -71,6 +71,9 @@ impl Machine {
     /// Rule 1: probe, and schedule the next wake keeping the phase of the schedule.
     pub(super) fn on_wake(&mut self, now: Timestamp, out: &mut Vec<Action>) {
         let scheduled = self.next_wake;
+        if std::mem::take(&mut self.reopen_due) {
+            self.reopen_incidents(now, out);
+        }
         if self.inflight.probes > 0 || self.inflight.call.is_some() {
             // The runner awaits answers in order: an answer still outstanding at a wake was
             // dropped. Emit no call now; a dropped reconnect counts as provider trouble, a
@@ -196,6 +199,10 @@ impl Machine {
         let enough = agreed && c.online >= self.settings.policy.online_after;
         if enough && self.state.phase != Phase::Online {
             self.go_online(now, out);
+        } else if enough && !self.online_settled {
+            // Stored online: a `Resolve` lost in a crash may have left an incident open.
+            self.online_settled = true;
+            self.resolve_device_incidents(out);
         }
     }
 
@@ -264,7 +271,7 @@ impl Machine {
         }
     }
 
-    /// Rule 6: back online. Resolves every open device incident and ends the episode.
+    /// Rule 6: back online. Resolves every device incident kind and ends the episode.
     fn go_online(&mut self, now: Timestamp, out: &mut Vec<Action>) {
         let incidents = std::mem::take(&mut self.state.open_incidents);
         if let Phase::AwaitingConfirm { prompt_at, .. } = self.state.phase {
@@ -283,9 +290,10 @@ impl Machine {
             None => "online".to_owned(),
         };
         log(out, "device.online", Level::Info, message);
-        for kind in incidents {
-            out.push(Action::Resolve { kind });
-        }
+        // Every device kind, not only those recorded: the ledger may know of one the stored
+        // state lost in a crash, and ignores the others.
+        self.resolve_device_incidents(out);
+        self.online_settled = true;
         self.set_phase(Phase::Online, now);
     }
 

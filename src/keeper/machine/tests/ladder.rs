@@ -258,3 +258,38 @@ fn reconnect_persisted_before_the_call() {
     assert_eq!(rig.m.status(), "recovering");
     assert_eq!(rig.m.state().episode.as_ref().unwrap().reconnects, 1);
 }
+
+#[test]
+fn back_online_resolves_every_device_kind() {
+    // The stored row knows of manual_login_required only; the ledger may have more (its
+    // writes are queued apart from the state's).
+    let mut state = DeviceState::new(t0(), None);
+    state.phase = Phase::LoginRequired;
+    state
+        .open_incidents
+        .insert(IncidentKind::ManualLoginRequired);
+    let mut rig = Rig::restored(settings(VendorKind::Shrise), state, t0());
+    let acts = rig.poll(online());
+    for kind in [
+        IncidentKind::ManualLoginRequired,
+        IncidentKind::RecycleWarning,
+        IncidentKind::DeviceRecycled,
+    ] {
+        assert!(resolved(&acts, kind), "{kind:?}: {acts:?}");
+    }
+    assert!(rig.m.state().open_incidents.is_empty());
+    // A device stored mid-count (the row for its episode lost) resolves them too.
+    let mut state = DeviceState::new(t0(), None);
+    state.phase = Phase::Suspect;
+    let mut rig = Rig::restored(settings(VendorKind::Shrise), state, t0());
+    let acts = rig.poll(online());
+    assert!(
+        resolved(&acts, IncidentKind::ManualLoginRequired),
+        "{acts:?}"
+    );
+    // Staying online resolves nothing again.
+    assert_eq!(
+        calls(&rig.poll(online())),
+        vec![Action::Probe { kick_check: false }]
+    );
+}
