@@ -158,6 +158,7 @@ impl Machine {
         self.with_episode(|e| {
             e.reconnects += 1;
             e.checking_reconnect = false;
+            e.reconnect_sent_at = Some(now);
             e.steps.push("reconnect sent".to_owned());
             sent = e.reconnects;
         });

@@ -19,7 +19,8 @@
 //!    device has a kick check) and schedules the next one a cadence after the previous
 //!    scheduled wake, or a cadence after `now` when that is already past. The cadence is
 //!    `recheck_interval` while a prompt awaits confirmation (until its `expires_at`) or an
-//!    accepted reconnect is being checked, `poll_interval` otherwise. A wake that finds an answer still outstanding emits
+//!    accepted reconnect is being checked (for one `confirm_window` after it was sent),
+//!    `poll_interval` otherwise: answers that stay unknown must not keep the fast cadence. A wake that finds an answer still outstanding emits
 //!    no call: the runner awaits answers in order, so the call was dropped. A dropped
 //!    reconnect is handled like a provider fault, a dropped prompt counts as sent (rule 5);
 //!    the next wake probes again.

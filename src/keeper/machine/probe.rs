@@ -114,11 +114,16 @@ impl Machine {
     }
 
     /// `recheck_interval` while a prompt or an accepted reconnect is being checked: a prompt
-    /// until it expires (after that, unknown answers must not hammer the provider).
+    /// until it expires, a reconnect for one `confirm_window` after it was sent (a row from an
+    /// older build: after `since`). After that, answers that stay unknown must not keep the
+    /// provider busy: `poll_interval`.
     fn cadence(&self, now: Timestamp) -> Duration {
         let checking = match &self.state.phase {
             Phase::AwaitingConfirm { expires_at, .. } => now < *expires_at,
-            Phase::Recovering => self.episode_flag(|e| e.checking_reconnect),
+            Phase::Recovering => self.state.episode.as_ref().is_some_and(|e| {
+                let sent = e.reconnect_sent_at.unwrap_or(self.state.since);
+                e.checking_reconnect && now < after(sent, self.settings.policy.confirm_window)
+            }),
             _ => false,
         };
         if checking {

@@ -107,6 +107,10 @@ pub struct Episode {
     /// `reconnect_attempts + 2` times: after that a fault fails the rung.
     #[serde(default)]
     pub reconnect_faults: u32,
+    /// When the last reconnect was sent: an accepted reconnect is re-probed at
+    /// `recheck_interval` for one `confirm_window` from then, at `poll_interval` after.
+    #[serde(default)]
+    pub reconnect_sent_at: Option<Timestamp>,
 }
 
 impl Episode {
@@ -125,6 +129,7 @@ impl Episode {
             checking_reconnect: false,
             second_login_refused: false,
             reconnect_faults: 0,
+            reconnect_sent_at: None,
         }
     }
 

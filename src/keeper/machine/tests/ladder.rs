@@ -293,3 +293,27 @@ fn back_online_resolves_every_device_kind() {
         vec![Action::Probe { kick_check: false }]
     );
 }
+
+#[test]
+fn reconnect_fast_rechecks_end_a_confirm_window_after_the_reconnect() {
+    let mut rig = reconnecting();
+    let end = rig.now.checked_add(secs(180)).unwrap();
+    rig.feed(Event::Reconnect(Ok(ReconnectOutcome::Accepted)));
+    while rig.m.next_wake() < end {
+        let before = rig.m.next_wake();
+        rig.poll(unknown());
+        assert_eq!(rig.m.next_wake(), before.checked_add(secs(5)).unwrap());
+    }
+    rig.poll(unknown());
+    assert_eq!(
+        rig.m.next_wake(),
+        rig.now.checked_add(secs(60)).unwrap(),
+        "poll_interval from then on"
+    );
+    assert_eq!(rig.m.status(), "recovering");
+    let acts = rig.poll(offline());
+    assert!(
+        prompts(&acts),
+        "an offline answer still fails the reconnect"
+    );
+}
