@@ -20,10 +20,10 @@
 //!    scheduled wake, or a cadence after `now` when that is already past. The cadence is
 //!    `recheck_interval` while a prompt awaits confirmation (until its `expires_at`) or an
 //!    accepted reconnect is being checked (for one `confirm_window` after it was sent),
-//!    `poll_interval` otherwise: answers that stay unknown must not keep the fast cadence. A wake that finds an answer still outstanding emits
-//!    no call: the runner awaits answers in order, so the call was dropped. A dropped
-//!    reconnect is handled like a provider fault, a dropped prompt counts as sent (rule 5);
-//!    the next wake probes again.
+//!    `poll_interval` otherwise: answers that stay unknown must not keep the fast cadence. A
+//!    wake that finds an answer still outstanding emits no call: the runner awaits answers in
+//!    order, so the call was dropped. A dropped reconnect is handled like a provider fault, a
+//!    dropped prompt counts as sent (rule 5); the next wake probes again.
 //! 2. **Answers.** Unknown answers never count: they neither add to nor break a run, and a
 //!    device that only ever had unknown answers stays `unknown`. The first unknown of a run is
 //!    logged (`device.unknown`, warn). Answers observed inside a provider blackout window are
@@ -43,9 +43,10 @@
 //!    below the limit, no reason 4–8, no refusal, not recycled; confirmed by an online answer,
 //!    unconfirmed by an offline answer once `confirm_window` passed; a new WKTeam `wId` is
 //!    stored; a GeWe dialog uuid is followed with `FollowLogin` before each recheck probe),
-//!    then `manual_login_required` with the steps tried and the offline reason. Outside `second_login_hours` (everything else allowing a
-//!    prompt) the incident opens at once and the prompt goes out at the first offline answer
-//!    inside the window. A shrise device has no rungs: manual login at once.
+//!    then `manual_login_required` with the steps tried and the offline reason. Outside
+//!    `second_login_hours` (everything else allowing a prompt) the incident opens at once and
+//!    the prompt goes out at the first offline answer inside the window. A shrise device has
+//!    no rungs: manual login at once.
 //! 4. **Recycle deadline** (`last_online_at + recycle_after`), checked on every probe answer
 //!    and sweep while an episode runs: one `recycle_warning` per milestone (several passed at
 //!    once → one message naming the smallest), `device_recycled` at the deadline (which
@@ -70,10 +71,9 @@
 //!    `last_online_at`; an unchanged online probe never writes. It comes right before every
 //!    `Reconnect` and `SecondLogin`, with the attempt already counted (and a prompt already
 //!    `awaiting_confirm`): the call may block for minutes, and a crash during it must not send
-//!    it again after the restart. A later change in the same list adds a `Persist` at the end. `last_online_at` is therefore
-//!    up to one transition stale in the store; the runner also persists at shutdown, and the
-//!    recycle deadline (days) tolerates that.
-//!
+//!    it again after the restart. A later change in the same list adds a `Persist` at the
+//!    end. `last_online_at` is therefore up to one transition stale in the store; the runner
+//!    also persists at shutdown, and the recycle deadline (days) tolerates that.
 //! 8. **Restarts.** The state and the ledger are written through separate queues, so a crash
 //!    can lose either side of a change. The first wake of a machine built from a stored state
 //!    that records open incidents emits an `Open` (`escalate: false`, summary and detail as
@@ -83,8 +83,13 @@
 //!
 //! # For the runner
 //! - Carry out actions in order and feed each call's answer before the next wake;
-//!   `Probe { kick_check: true }` is answered twice, primary first. A call the runner skips
-//!   (closed provider gate) may be fed as an error or not at all; both are handled.
+//!   `Probe { kick_check: true }` is answered twice, primary first.
+//! - A probe the runner skips (closed provider gate) MUST be fed as `Probe::Unknown(..)`,
+//!   once per source, rather than not at all: a wake must never find an answer outstanding
+//!   (one that does emits no probe, so the device goes a whole cadence unwatched). A ladder
+//!   call it does not make must be fed an error that says the request never left (`Busy`,
+//!   `RateLimited` or `CredentialsRejected`, whichever holds): a prompt left unanswered, or
+//!   answered with any other error, counts as sent (rule 5).
 //! - Re-read [`Machine::next_wake`] after every `handle`, not only after a wake: an accepted
 //!   reconnect or a sent prompt brings the next wake forward to `recheck_interval`.
 //! - `Persist` comes right before a `Reconnect` or `SecondLogin`, and/or last in a list (a
@@ -296,7 +301,8 @@ pub struct Machine {
 impl Machine {
     /// A machine resuming `state` (new or loaded from the store); its first wake is at
     /// `first_wake` (the supervisor spreads first wakes over the poll interval). A device that
-    /// was awaiting confirmation is re-probed at its first wake.
+    /// was awaiting confirmation is re-probed at its first wake, and the incidents the state
+    /// records open are opened again then (rule 8: the ledger may have lost them in a crash).
     pub fn new(settings: Settings, mut state: DeviceState, first_wake: Timestamp) -> Machine {
         if state.phase.in_episode() && state.episode.is_none() {
             // A hand-edited or damaged row: keep the phase, give the ladder an episode to use.

@@ -39,10 +39,10 @@ fn provider_fault_on_second_login_counts_the_prompt_as_sent() {
         assert!(!has_event(&acts, "recovery.skipped"), "{fault}: {acts:?}");
         assert!(has_event(&acts, "recovery.second_login"), "{fault}");
         assert_eq!(second_logins(&rig), 1, "{fault}: the attempt is kept");
+        let phase = &rig.m.state().phase;
         assert!(
-            matches!(rig.m.state().phase, Phase::AwaitingConfirm { prompt_at, .. } if prompt_at == sent),
-            "{fault}: {:?}",
-            rig.m.state().phase
+            matches!(phase, Phase::AwaitingConfirm { prompt_at, .. } if *prompt_at == sent),
+            "{fault}: {phase:?}"
         );
         // The probes decide: offline after the expiry is an unconfirmed prompt.
         let acts = rig.poll(offline());
