@@ -96,8 +96,8 @@ pub struct Restored {
 impl Restored {
     /// Reads from the store everything the ledger needs to carry on after a restart: the
     /// open incidents, the pending deliveries, the delivery history of the open incidents,
-    /// and the resolved incidents whose resolved message is still pending. Call it before the
-    /// store moves into its [`Writer`].
+    /// and the resolved incidents whose resolved message is still pending (read one by one:
+    /// the incidents table only grows). Call it before the store moves into its [`Writer`].
     pub fn load(store: &Store) -> Result<Restored, StoreError> {
         let open = store.open_incidents()?;
         let pending = store.pending_deliveries()?;
@@ -105,20 +105,15 @@ impl Restored {
         for incident in &open {
             history.extend(store.deliveries(&incident.id)?);
         }
-        let open_ids: HashSet<&str> = open.iter().map(|r| r.id.as_str()).collect();
-        let wanted: HashSet<&str> = pending
-            .iter()
-            .map(|d| d.incident_id.as_str())
-            .filter(|id| !open_ids.contains(id))
-            .collect();
-        let unfinished = if wanted.is_empty() {
-            Vec::new()
-        } else {
-            let all = store.incidents()?;
-            all.into_iter()
-                .filter(|r| wanted.contains(r.id.as_str()))
-                .collect()
-        };
+        let mut unfinished = Vec::new();
+        let mut seen: HashSet<&str> = open.iter().map(|r| r.id.as_str()).collect();
+        for delivery in &pending {
+            if seen.insert(delivery.incident_id.as_str())
+                && let Some(record) = store.incident(&delivery.incident_id)?
+            {
+                unfinished.push(record);
+            }
+        }
         Ok(Restored {
             open,
             pending,
