@@ -100,7 +100,7 @@ pub(crate) fn restore(store: &Store, config: &Config) -> Result<Restored, Keeper
         }
     }
     restored.ledger = notify::Restored::load(store)?;
-    for record in &restored.ledger.open {
+    for record in restored.ledger.open() {
         if let Subject::Provider(name) = &record.key.subject {
             let flags = restored.provider_flags.entry(name.clone()).or_default();
             match record.key.kind {

@@ -136,6 +136,9 @@ impl Live {
             let Some(call) = self.local(action) else {
                 continue;
             };
+            if matches!(call, Action::Reconnect | Action::SecondLogin { .. }) {
+                self.commit_before_ladder_call().await;
+            }
             let Some(events) = self.call(call).await else {
                 for action in queue {
                     // Calls left in the queue are dropped; the machine re-probes on restart.
@@ -152,6 +155,21 @@ impl Live {
             }
         }
         true
+    }
+
+    /// A rung's attempt is counted in the state persisted just before it; that state must be on
+    /// disk before the call, so a crash during a prompt (wechatpro's blocks for minutes) never
+    /// sends a second prompt after the restart. A failed commit is logged by the writer; the
+    /// rung still goes out, as holding recovery back for the disk would cost the account more.
+    async fn commit_before_ladder_call(&self) {
+        if let Err(err) = self.setup.writer.flush().await {
+            tracing::error!(
+                event = "store.write_failed",
+                device = %self.setup.device.name,
+                provider = %self.setup.device.provider,
+                "the state before a ladder call is not on disk: {err}"
+            );
+        }
     }
 
     /// Carries out an action that needs no vendor call; hands a call back.

@@ -15,6 +15,8 @@
 //! - `Resolve` for an open key resolves it once: a resolved delivery (seq 0) per notifier with
 //!   `send_resolved`. Undelivered firing messages stay queued before it. `Resolve` for a key
 //!   with nothing open does nothing.
+//! - The lanes due a repeat are kept in a schedule ordered by time ([`repeats`]), so the next
+//!   repeat and the due ones are found without walking every open incident.
 //! - Restore ([`Ledger::restore`]): open incidents come back without a message; pending
 //!   deliveries are resumed; pending deliveries to notifiers no longer configured are dropped.
 
@@ -29,9 +31,11 @@ use crate::incident::{IncidentChange, IncidentContext, IncidentKey};
 use crate::store::{DeliveryRecord, DeliveryState, IncidentRecord, Transition, Write};
 
 mod outcome;
+mod repeats;
 mod restore;
 
 pub(crate) use outcome::{Event, Message, Outcome};
+use repeats::{Lane, Repeats, schedule};
 
 /// What the ledger needs to know about a notifier (the channel's address is the worker's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,17 +62,6 @@ impl Policy {
 /// The configured notifiers by name, as the ledger sees them.
 pub(crate) type Policies = BTreeMap<String, Policy>;
 
-/// Per open incident and notifier: where its firing messages stand.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Lane {
-    /// The seq of the next firing message.
-    next_seq: u32,
-    /// Firing messages created but not yet delivered.
-    unsent: u32,
-    /// When the last firing message was delivered (the repeat clock's start).
-    last_sent: Option<Timestamp>,
-}
-
 /// An open incident and its notifiers' lanes.
 #[derive(Debug, Clone)]
 struct OpenIncident {
@@ -85,6 +78,8 @@ pub(crate) struct Ledger {
     ids: HashMap<String, IncidentKey>,
     /// The id each key last used, so an incident reopened within the same second gets a new id.
     last_ids: HashMap<IncidentKey, String>,
+    /// The lanes due a repeat, by when: kept in step with every lane's `due`.
+    repeats: Repeats,
 }
 
 impl Ledger {
@@ -128,56 +123,83 @@ impl Ledger {
         if delivery.transition != Transition::Firing {
             return;
         }
-        let Some(key) = self.ids.get(&delivery.incident_id) else {
+        let lane = self
+            .ids
+            .get(&delivery.incident_id)
+            .and_then(|key| self.open.get_mut(key))
+            .and_then(|open| open.lanes.get_mut(&delivery.notifier));
+        let Some(lane) = lane else {
             return;
         };
-        let lane = self
-            .open
-            .get_mut(key)
-            .and_then(|open| open.lanes.get_mut(&delivery.notifier));
-        if let Some(lane) = lane {
-            lane.unsent = lane.unsent.saturating_sub(1);
-            lane.last_sent = Some(lane.last_sent.map_or(at, |last| last.max(at)));
-        }
+        lane.unsent = lane.unsent.saturating_sub(1);
+        lane.last_sent = Some(lane.last_sent.map_or(at, |last| last.max(at)));
+        let (id, name) = (&delivery.incident_id, &delivery.notifier);
+        schedule(&mut self.repeats, &self.policies, id, name, lane);
     }
 
-    /// Creates the repeats due at `now`.
+    /// Creates the repeats due at `now`, touching only the lanes that are due.
     pub(crate) fn tick(&mut self, now: Timestamp) -> Outcome {
         let mut outcome = Outcome::default();
-        for open in self.open.values_mut() {
-            let mut snapshot: Option<Arc<IncidentRecord>> = None;
-            for (name, lane) in &mut open.lanes {
-                let due = self
-                    .policies
-                    .get(name)
-                    .and_then(|policy| repeat_due(lane, policy));
-                if due.is_none_or(|due| due > now) {
-                    continue;
-                }
-                let incident = snapshot.get_or_insert_with(|| Arc::new(open.record.clone()));
-                let seq = lane.take_seq();
-                outcome.deliver(incident, firing(&open.record.id, name, seq, now));
-            }
+        let mut snapshots: HashMap<String, Arc<IncidentRecord>> = HashMap::new();
+        while let Some((id, name)) = self.repeats.pop_due(now) {
+            let open = self.ids.get(&id).and_then(|key| self.open.get_mut(key));
+            let Some(open) = open else {
+                continue;
+            };
+            let Some(lane) = open.lanes.get_mut(&name) else {
+                continue;
+            };
+            lane.due = None;
+            let seq = lane.take_seq();
+            let delivery = firing(&id, &name, seq, now);
+            let incident = snapshots
+                .entry(id)
+                .or_insert_with(|| Arc::new(open.record.clone()));
+            outcome.deliver(incident, delivery);
         }
         outcome
     }
 
     /// When [`Ledger::tick`] has something to do next, if ever.
     pub(crate) fn next_due(&self) -> Option<Timestamp> {
-        self.open
-            .values()
-            .flat_map(|open| open.lanes.iter())
-            .filter_map(|(name, lane)| repeat_due(lane, self.policies.get(name)?))
-            .min()
+        self.repeats.next()
     }
 
     /// Takes a new set of notifiers: lanes of removed notifiers go (their queued messages are
-    /// the workers' to drop); changed repeat and resolve settings apply from now on.
+    /// the workers' to drop); changed repeat and resolve settings apply from now on (a change
+    /// of notifiers or repeat intervals reschedules every lane).
     pub(crate) fn reconfigure(&mut self, policies: Policies) {
-        for open in self.open.values_mut() {
-            open.lanes.retain(|name, _| policies.contains_key(name));
-        }
+        let same_schedule = self.policies.len() == policies.len()
+            && self
+                .policies
+                .iter()
+                .zip(&policies)
+                .all(|((a, p), (b, q))| a == b && p.repeat_interval == q.repeat_interval);
         self.policies = policies;
+        if same_schedule {
+            return;
+        }
+        self.repeats.clear();
+        for open in self.open.values_mut() {
+            open.lanes
+                .retain(|name, _| self.policies.contains_key(name));
+            for (name, lane) in &mut open.lanes {
+                lane.due = None;
+                schedule(
+                    &mut self.repeats,
+                    &self.policies,
+                    &open.record.id,
+                    name,
+                    lane,
+                );
+            }
+        }
+    }
+
+    /// Schedule entries looked at since the last call, for the tests that pin a tick's cost.
+    #[cfg(test)]
+    pub(crate) fn take_examined(&self) -> usize {
+        self.repeats.take_examined()
     }
 
     /// The open incidents, for tests.
@@ -243,6 +265,7 @@ impl Ledger {
         if update.escalate {
             for (name, lane) in &mut open.lanes {
                 let seq = lane.take_seq();
+                schedule(&mut self.repeats, &self.policies, &incident.id, name, lane);
                 outcome.deliver(&incident, firing(&incident.id, name, seq, now));
             }
         }
@@ -257,6 +280,10 @@ impl Ledger {
             return outcome;
         };
         self.ids.remove(&open.record.id);
+        for (name, lane) in &open.lanes {
+            self.repeats
+                .reschedule(&open.record.id, name, lane.due, None);
+        }
         open.record.resolved_at = Some(at.max(open.record.opened_at));
         outcome.writes.push(Write::Incident(open.record.clone()));
         let incident = Arc::new(open.record);
@@ -310,35 +337,6 @@ struct Update<'a> {
     summary: String,
     detail: serde_json::Value,
     escalate: bool,
-}
-
-impl Lane {
-    /// A lane whose first message is about to be created.
-    fn new() -> Lane {
-        Lane {
-            next_seq: 0,
-            unsent: 0,
-            last_sent: None,
-        }
-    }
-
-    /// The seq for a new firing message, counted as undelivered.
-    fn take_seq(&mut self) -> u32 {
-        let seq = self.next_seq;
-        self.next_seq = self.next_seq.saturating_add(1);
-        self.unsent = self.unsent.saturating_add(1);
-        seq
-    }
-}
-
-/// When `lane` is due a repeat under `policy`; `None` when it never is (no repeats configured,
-/// or a message is still undelivered, or nothing was delivered yet).
-fn repeat_due(lane: &Lane, policy: &Policy) -> Option<Timestamp> {
-    if policy.repeat_interval.is_zero() || lane.unsent > 0 {
-        return None;
-    }
-    let interval = SignedDuration::try_from(policy.repeat_interval).ok()?;
-    lane.last_sent?.checked_add(interval).ok()
 }
 
 /// A new pending firing delivery.

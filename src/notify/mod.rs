@@ -78,26 +78,43 @@ pub enum NotifyError {
 
 /// What the store kept from the previous run, for [`Notifications::start`]: the ledger comes
 /// back without re-sending anything and resumes what was not delivered.
+///
+/// Its parts are private and come from one read of the store ([`Restored::load`]), or are all
+/// empty ([`Restored::default`], a fresh store): a part left out would break the ledger, e.g.
+/// open incidents without their delivery history start their seqs again at 0, overwriting
+/// rows already sent and sending repeat 0 a second time.
+///
+/// ```
+/// use session_keeper::notify::Restored;
+/// // A fresh store has nothing to restore.
+/// assert!(Restored::default().open().is_empty());
+/// ```
+///
+/// ```compile_fail,E0451
+/// use session_keeper::notify::Restored;
+/// // Built by hand, the delivery history would be left empty: refused.
+/// let restored = Restored { open: Vec::new(), ..Default::default() };
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Restored {
     /// The open incidents (`Store::open_incidents`).
-    pub open: Vec<IncidentRecord>,
+    open: Vec<IncidentRecord>,
     /// The deliveries not yet made (`Store::pending_deliveries`).
-    pub pending: Vec<DeliveryRecord>,
+    pending: Vec<DeliveryRecord>,
     /// Every stored delivery of the open incidents (`Store::deliveries` of each): each
     /// notifier's next seq and repeat clock come from it. Without it a restored incident's
     /// next message would reuse a seq already sent.
-    pub history: Vec<DeliveryRecord>,
+    history: Vec<DeliveryRecord>,
     /// The resolved incidents that still have pending deliveries (their resolved message was
     /// not delivered yet): the messages are built from them.
-    pub unfinished: Vec<IncidentRecord>,
+    unfinished: Vec<IncidentRecord>,
 }
 
 impl Restored {
     /// Reads from the store everything the ledger needs to carry on after a restart: the
     /// open incidents, the pending deliveries, the delivery history of the open incidents,
-    /// and the resolved incidents whose resolved message is still pending. Call it before the
-    /// store moves into its [`Writer`].
+    /// and the resolved incidents whose resolved message is still pending (read one by one:
+    /// the incidents table only grows). Call it before the store moves into its [`Writer`].
     pub fn load(store: &Store) -> Result<Restored, StoreError> {
         let open = store.open_incidents()?;
         let pending = store.pending_deliveries()?;
@@ -105,26 +122,27 @@ impl Restored {
         for incident in &open {
             history.extend(store.deliveries(&incident.id)?);
         }
-        let open_ids: HashSet<&str> = open.iter().map(|r| r.id.as_str()).collect();
-        let wanted: HashSet<&str> = pending
-            .iter()
-            .map(|d| d.incident_id.as_str())
-            .filter(|id| !open_ids.contains(id))
-            .collect();
-        let unfinished = if wanted.is_empty() {
-            Vec::new()
-        } else {
-            let all = store.incidents()?;
-            all.into_iter()
-                .filter(|r| wanted.contains(r.id.as_str()))
-                .collect()
-        };
+        let mut unfinished = Vec::new();
+        let mut seen: HashSet<&str> = open.iter().map(|r| r.id.as_str()).collect();
+        for delivery in &pending {
+            if seen.insert(delivery.incident_id.as_str())
+                && let Some(record) = store.incident(&delivery.incident_id)?
+            {
+                unfinished.push(record);
+            }
+        }
         Ok(Restored {
             open,
             pending,
             history,
             unfinished,
         })
+    }
+
+    /// The open incidents the store kept: the keeper reads which provider incidents are open
+    /// to restore each provider's gate.
+    pub fn open(&self) -> &[IncidentRecord] {
+        &self.open
     }
 }
 

@@ -3,11 +3,13 @@
 //! the daemon runs (a notifier that is down delays its own messages, never anyone else's).
 //!
 //! Every attempt is recorded (attempts, last error, and the sent time once delivered), then
-//! reported to the ledger so it can start the repeat clock. On cancellation the worker
-//! abandons an in-flight request and hands back what it had not delivered; those deliveries
-//! are still pending in the store.
+//! reported to the ledger so it can start the repeat clock. On cancellation the worker starts
+//! no new attempt, abandons a request still waiting for its answer (an answer already in is
+//! recorded first) and hands back what it had not delivered; those deliveries are still
+//! pending in the store.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -36,17 +38,30 @@ pub(crate) struct Links {
     pub backoff: Backoff,
 }
 
+/// How a worker hands one message to its receiver: the webhook in the daemon, a fake in tests
+/// (so the races between an answer and a stop can be staged exactly).
+pub(crate) trait Channel: Send + Sync + 'static {
+    /// Delivers `body` (the payload's JSON); `Ok` once the receiver accepted it.
+    fn deliver(&self, body: Vec<u8>) -> impl Future<Output = Result<(), NotifyError>> + Send;
+}
+
+impl Channel for WebhookChannel {
+    fn deliver(&self, body: Vec<u8>) -> impl Future<Output = Result<(), NotifyError>> + Send {
+        WebhookChannel::deliver(self, body)
+    }
+}
+
 /// One notifier's worker.
-pub(crate) struct Worker {
-    /// Its HTTP side.
-    pub channel: WebhookChannel,
+pub(crate) struct Worker<C> {
+    /// Its delivery side.
+    pub channel: C,
     /// Shared plumbing.
     pub links: Links,
     /// Stops the worker (the notifier was removed or changed, or the daemon stops).
     pub cancel: CancellationToken,
 }
 
-impl Worker {
+impl<C: Channel> Worker<C> {
     /// Delivers `queue`, then whatever arrives in `inbox`, until cancelled or the inbox
     /// closes; returns the messages it did not deliver, oldest first.
     pub(crate) async fn run(
@@ -70,11 +85,8 @@ impl Worker {
                 }
                 continue;
             };
-            let sent_at = Timestamp::now();
-            let result = tokio::select! {
-                biased;
-                () = self.cancel.cancelled() => break,
-                result = self.attempt(message, sent_at) => result,
+            let Some((sent_at, result)) = self.attempt_unless_stopped(message).await else {
+                break;
             };
             match result {
                 Ok(()) => {
@@ -98,6 +110,26 @@ impl Worker {
             queue.push_back(message);
         }
         queue
+    }
+
+    /// One attempt at `message` and when it was sent, unless the worker is stopped: `None`
+    /// when it was stopped before the attempt or while the attempt still waited for its
+    /// answer. The attempt is polled first, so an answer that is in when the stop arrives
+    /// counts: dropping it would leave a delivered message pending, sent again after the
+    /// restart.
+    async fn attempt_unless_stopped(
+        &self,
+        message: &Message,
+    ) -> Option<(Timestamp, Result<(), NotifyError>)> {
+        if self.cancel.is_cancelled() {
+            return None;
+        }
+        let sent_at = Timestamp::now();
+        tokio::select! {
+            biased;
+            result = self.attempt(message, sent_at) => Some((sent_at, result)),
+            () = self.cancel.cancelled() => None,
+        }
     }
 
     /// One POST of `message` as sent at `sent_at`.
@@ -140,3 +172,7 @@ impl Worker {
         log::failed(&message.incident, delivery, error);
     }
 }
+
+#[cfg(test)]
+#[path = "worker/tests.rs"]
+mod tests;

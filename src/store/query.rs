@@ -51,6 +51,18 @@ impl Store {
         self.incident_rows(&sql)
     }
 
+    /// One incident by id, open or resolved; `None` if there is none. The ledger rebuilds the
+    /// messages still owed for resolved incidents from it, without reading the whole
+    /// (ever-growing) table.
+    pub fn incident(&self, id: &str) -> Result<Option<IncidentRecord>, StoreError> {
+        let sql = format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?1");
+        self.rows(&sql, [id], RawIncident::read)?
+            .into_iter()
+            .next()
+            .map(RawIncident::decode)
+            .transpose()
+    }
+
     /// The deliveries not yet made, in the order they were created: the notifier resumes them
     /// at start so nothing is lost while a receiver (or the daemon) was down.
     pub fn pending_deliveries(&self) -> Result<Vec<DeliveryRecord>, StoreError> {

@@ -54,6 +54,21 @@ impl Machine {
             .state
             .open_incidents
             .insert(IncidentKind::RecycleWarning);
+        let open = self.warning_incident(deadline, remaining, milestone, escalate);
+        if let Action::Open { summary, .. } = &open {
+            log(out, "recycle.warning", Level::Warn, summary.clone());
+        }
+        out.push(open);
+    }
+
+    /// The `Open` of `recycle_warning`, `remaining` before `deadline`, for `milestone`.
+    pub(super) fn warning_incident(
+        &self,
+        deadline: Timestamp,
+        remaining: Duration,
+        milestone: Duration,
+        escalate: bool,
+    ) -> Action {
         let left = human(round_up(remaining));
         let summary = format!(
             "{} will be recycled by the gateway in {left} (at {}) unless it logs in",
@@ -65,13 +80,12 @@ impl Machine {
             "remaining": left,
             "milestone": human(milestone),
         });
-        log(out, "recycle.warning", Level::Warn, summary.clone());
-        out.push(Action::Open {
+        Action::Open {
             kind: IncidentKind::RecycleWarning,
             summary,
             detail,
             escalate,
-        });
+        }
     }
 
     fn mark_recycled(&mut self, deadline: Timestamp, now: Timestamp, out: &mut Vec<Action>) {
@@ -82,7 +96,20 @@ impl Machine {
         open.insert(IncidentKind::DeviceRecycled);
         let superseded = open.remove(&IncidentKind::RecycleWarning);
         self.set_phase(Phase::Recycled, now);
-        self.inflight.expiry_probe = false;
+        let open = self.recycled_incident(deadline);
+        if let Action::Open { summary, .. } = &open {
+            log(out, "recycle.recycled", Level::Error, summary.clone());
+        }
+        out.push(open);
+        if superseded {
+            out.push(Action::Resolve {
+                kind: IncidentKind::RecycleWarning,
+            });
+        }
+    }
+
+    /// The `Open` of `device_recycled` at `deadline`.
+    pub(super) fn recycled_incident(&self, deadline: Timestamp) -> Action {
         let summary = format!(
             "{} was recycled by the gateway at {}: not logged in for {}; reset it and log in \
              with a QR code",
@@ -91,17 +118,11 @@ impl Machine {
             human(self.settings.policy.recycle_after)
         );
         let detail = serde_json::json!({ "deadline": rfc3339(deadline), "remaining": "0s" });
-        log(out, "recycle.recycled", Level::Error, summary.clone());
-        out.push(Action::Open {
+        Action::Open {
             kind: IncidentKind::DeviceRecycled,
             summary,
             detail,
             escalate: false,
-        });
-        if superseded {
-            out.push(Action::Resolve {
-                kind: IncidentKind::RecycleWarning,
-            });
         }
     }
 

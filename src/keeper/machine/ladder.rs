@@ -16,11 +16,22 @@ use crate::vendor::{OfflineReason, ReconnectOutcome, VendorError, VendorKind};
 /// WKTeam answers `offlineReason` at most once per 12 h.
 const WKTEAM_REASON_INTERVAL: Duration = Duration::from_secs(12 * 3_600);
 
+/// Faults beyond `reconnect_attempts` after which a reconnect kept from an answer counts as
+/// failed: a provider that never answers must not hold the ladder on this rung for ever.
+const RECONNECT_FAULT_SLACK: u32 = 2;
+
 /// True when a failed call says nothing about the device: the provider is down, rejected our
-/// credentials, or asked us to wait. Such a rung is retried without using up an attempt.
+/// credentials, or asked us to wait. A reconnect that failed so is retried without using up an
+/// attempt (a reconnect cannot get the account flagged), up to a cap.
 pub(super) fn is_provider_trouble(error: &VendorError) -> bool {
-    error.is_provider_fault()
-        || error.is_credentials()
+    error.is_provider_fault() || never_sent(error)
+}
+
+/// True when the request certainly never reached the gateway: our own request slots were all
+/// busy, the vendor asked us to slow down, or it rejected our credentials. Only these take a
+/// second-login prompt back; after any other failure it may be on the phone.
+pub(super) fn never_sent(error: &VendorError) -> bool {
+    error.is_credentials()
         || matches!(
             error,
             VendorError::Busy { .. } | VendorError::RateLimited(_)
@@ -147,12 +158,14 @@ impl Machine {
         self.with_episode(|e| {
             e.reconnects += 1;
             e.checking_reconnect = false;
+            e.reconnect_sent_at = Some(now);
             e.steps.push("reconnect sent".to_owned());
             sent = e.reconnects;
         });
         self.set_phase(Phase::Recovering, now);
         let message = format!("reconnect sent (attempt {sent} of {attempts})");
         log(out, "recovery.reconnect", Level::Info, message);
+        self.persist_before_call(out);
         out.push(Action::Reconnect);
         self.inflight.call = Some(Call::Reconnect);
     }
@@ -179,13 +192,10 @@ impl Machine {
                 "reconnect: 无需重连 but offline".to_owned()
             }
             Err(error) if is_provider_trouble(&error) => {
-                self.undo_reconnect();
-                self.defer_rung(
-                    "reconnect",
-                    &format!("the provider failed ({error})"),
-                    now,
-                    out,
-                );
+                let why = format!("the provider failed ({error})");
+                if self.reconnect_fault(&why, &error.to_string(), now, out) {
+                    self.climb(now, out);
+                }
                 return;
             }
             Err(error) => {
@@ -214,11 +224,38 @@ impl Machine {
         self.climb(now, out);
     }
 
-    fn undo_reconnect(&mut self) {
+    /// Provider trouble kept a reconnect from an answer (`why`; `cause` in a step): retried
+    /// without using the attempt, unless this episode already retried `reconnect_attempts + 2`
+    /// times; then the rung failed (true: the caller moves the ladder on).
+    fn reconnect_fault(
+        &mut self,
+        why: &str,
+        cause: &str,
+        now: Timestamp,
+        out: &mut Vec<Action>,
+    ) -> bool {
+        let cap = self
+            .settings
+            .policy
+            .reconnect_attempts
+            .saturating_add(RECONNECT_FAULT_SLACK);
+        let mut faults = 0;
         self.with_episode(|e| {
-            e.reconnects = e.reconnects.saturating_sub(1);
-            e.steps.pop();
+            e.reconnect_faults = e.reconnect_faults.saturating_add(1);
+            faults = e.reconnect_faults;
         });
+        if faults <= cap {
+            self.with_episode(|e| {
+                e.reconnects = e.reconnects.saturating_sub(1);
+                e.steps.pop();
+            });
+            self.defer_rung("reconnect", why, now, out);
+            return false;
+        }
+        let message = format!("reconnect failed: {why}, {faults} times in this episode");
+        log(out, "recovery.reconnect", Level::Warn, message);
+        self.with_episode(|e| e.settle_step(format!("reconnect failed: {cause}")));
+        true
     }
 
     /// Rule 5: a rung's call hit provider trouble (`why`). Nothing is used up; the rung is
@@ -239,19 +276,20 @@ impl Machine {
         }
     }
 
-    /// A wake found a call unanswered: the runner dropped it (a closed provider gate). A rung
-    /// is treated like provider trouble; an unanswered ask counts as asked (it is not fatal).
+    /// A wake found a call unanswered: the runner dropped it. A reconnect is treated like
+    /// provider trouble; a prompt may be on the phone, so it counts as sent (the probes or
+    /// its expiry decide); an unanswered ask counts as asked (it is not fatal).
     pub(super) fn abandon_call(&mut self, now: Timestamp, out: &mut Vec<Action>) {
         let why = "the call was never answered";
         match self.inflight.call.take() {
             Some(Call::Reconnect) => {
-                self.undo_reconnect();
-                self.defer_rung("reconnect", why, now, out);
+                if self.reconnect_fault(why, "never answered", now, out) {
+                    // The next offline answer takes the next rung: a wake sends no call.
+                    let phase = self.resting_phase();
+                    self.set_phase(phase, now);
+                }
             }
-            Some(Call::SecondLogin) => {
-                self.undo_second_login();
-                self.defer_rung("second login", why, now, out);
-            }
+            Some(Call::SecondLogin) => self.prompt_maybe_shown(why, now, out),
             Some(Call::OfflineReason | Call::LastLogin | Call::FollowLogin) | None => {}
         }
     }
@@ -272,6 +310,14 @@ impl Machine {
     /// Step d: open (or refresh, when the steps changed) `manual_login_required`.
     pub(super) fn open_manual(&mut self, now: Timestamp, out: &mut Vec<Action>) {
         self.set_phase(Phase::LoginRequired, now);
+        self.state
+            .open_incidents
+            .insert(IncidentKind::ManualLoginRequired);
+        out.push(self.manual_incident());
+    }
+
+    /// The `Open` of `manual_login_required`: the steps tried and the offline reason.
+    pub(super) fn manual_incident(&self) -> Action {
         let (steps, reason) = match &self.state.episode {
             Some(e) => (e.steps.clone(), e.offline_reason.clone()),
             None => (Vec::new(), None),
@@ -281,15 +327,12 @@ impl Machine {
             summary = format!("{summary}: {}", steps.join(", "));
         }
         let detail = serde_json::json!({ "steps": steps, "offline_reason": reason });
-        self.state
-            .open_incidents
-            .insert(IncidentKind::ManualLoginRequired);
-        out.push(Action::Open {
+        Action::Open {
             kind: IncidentKind::ManualLoginRequired,
             summary,
             detail,
             escalate: false,
-        });
+        }
     }
 
     /// Runs `f` on the current episode, if any.

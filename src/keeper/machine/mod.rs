@@ -10,18 +10,20 @@
 //!
 //! Files: `probe.rs` (wakes, answers, counters, blackout, online/offline), `ladder.rs` (the
 //! ladder, the offline reason, reconnect, manual login), `second_login.rs` (the prompt),
-//! `deadline.rs` (recycle milestones), `state.rs` (what is stored), `tests/` (one or more
-//! tests per rule, named after it, on a fake clock).
+//! `deadline.rs` (recycle milestones), `restore.rs` (keeping the ledger in step after a
+//! crash), `state.rs` (what is stored), `tests/` (one or more tests per rule, named after it,
+//! on a fake clock).
 //!
 //! # Rules
 //! 1. **Scheduling.** The first wake is `first_wake`. Each wake probes (both sources when the
 //!    device has a kick check) and schedules the next one a cadence after the previous
 //!    scheduled wake, or a cadence after `now` when that is already past. The cadence is
-//!    `recheck_interval` while a prompt awaits confirmation or an accepted reconnect is being
-//!    checked, `poll_interval` otherwise. A wake that finds an answer still outstanding emits
-//!    no call: the runner awaits answers in order, so the call was dropped (e.g. the provider
-//!    gate skipped it). A dropped reconnect or prompt is handled like a provider fault (rule
-//!    5: not counted, retried); the next wake probes again.
+//!    `recheck_interval` while a prompt awaits confirmation (until its `expires_at`) or an
+//!    accepted reconnect is being checked (for one `confirm_window` after it was sent),
+//!    `poll_interval` otherwise: answers that stay unknown must not keep the fast cadence. A
+//!    wake that finds an answer still outstanding emits no call: the runner awaits answers in
+//!    order, so the call was dropped. A dropped reconnect is handled like a provider fault, a
+//!    dropped prompt counts as sent (rule 5); the next wake probes again.
 //! 2. **Answers.** Unknown answers never count: they neither add to nor break a run, and a
 //!    device that only ever had unknown answers stays `unknown`. The first unknown of a run is
 //!    logged (`device.unknown`, warn). Answers observed inside a provider blackout window are
@@ -39,41 +41,73 @@
 //!    re-probe after `recheck_interval`, one offline answer fails it; `无需重连` while offline
 //!    fails it), second login (inside `second_login_hours`, attempts left, unconfirmed streak
 //!    below the limit, no reason 4–8, no refusal, not recycled; confirmed by an online answer,
-//!    unconfirmed once `confirm_window` passed with no online answer; a new WKTeam `wId` is
+//!    unconfirmed by an offline answer once `confirm_window` passed; a new WKTeam `wId` is
 //!    stored; a GeWe dialog uuid is followed with `FollowLogin` before each recheck probe),
-//!    then `manual_login_required` with the steps tried and the offline reason. Outside `second_login_hours` (everything else allowing a
-//!    prompt) the incident opens at once and the prompt goes out at the first offline answer
-//!    inside the window. A shrise device has no rungs: manual login at once.
+//!    then `manual_login_required` with the steps tried and the offline reason. Outside
+//!    `second_login_hours` (everything else allowing a prompt) the incident opens at once and
+//!    the prompt goes out at the first offline answer inside the window. A shrise device has
+//!    no rungs: manual login at once.
 //! 4. **Recycle deadline** (`last_online_at + recycle_after`), checked on every probe answer
 //!    and sweep while an episode runs: one `recycle_warning` per milestone (several passed at
 //!    once → one message naming the smallest), `device_recycled` at the deadline (which
 //!    resolves the warning and ends the ladder). No `last_online_at`, no recycle incidents.
-//! 5. **Provider faults** (transport, timeout, bad status, malformed, credentials, busy, rate
-//!    limited) on a rung neither consume the attempt nor fail the rung: it is retried after
-//!    the next offline answer, and logged (`recovery.skipped`) once per episode.
-//! 6. **Back online** resolves every open device incident, ends the episode and persists.
+//! 5. **Provider faults.** A reconnect that failed with provider trouble (transport, timeout,
+//!    bad status, malformed, credentials, busy, rate limited) or was never answered uses no
+//!    attempt and does not fail the rung: a reconnect cannot get the account flagged, so it is
+//!    retried after the next offline answer, logged (`recovery.skipped`) once per episode. The
+//!    retries are capped: the fault after `reconnect_attempts + 2` of them in an episode fails
+//!    the rung. A second-login prompt is taken back (and retried the same way) only when the
+//!    request certainly never reached the gateway: busy request slots, rate limited,
+//!    credentials rejected. Any other failure (timeout, transport, bad status, malformed) and
+//!    a prompt never answered count as a sent prompt: wechatpro holds `loginAgain` until the
+//!    person confirms, so an unconfirmed prompt often ends in a timeout, and prompting again
+//!    would flag the account. The attempt is kept, the device stays `awaiting_confirm`, and
+//!    the probes or the expiry decide (an expiry adds to the unconfirmed streak).
+//! 6. **Back online** resolves every device incident kind (`manual_login_required`,
+//!    `recycle_warning`, `device_recycled`), recorded open or not, ends the episode and
+//!    persists. The first online run after a restart does so too when the stored phase was
+//!    already `online` (nothing is persisted then).
 //! 7. **Persist** is emitted exactly when the stored state changed in anything but
-//!    `last_online_at`; an unchanged online probe never writes. `last_online_at` is therefore
-//!    up to one transition stale in the store; the runner also persists at shutdown, and the
-//!    recycle deadline (days) tolerates that.
+//!    `last_online_at`; an unchanged online probe never writes. It comes right before every
+//!    `Reconnect` and `SecondLogin`, with the attempt already counted (and a prompt already
+//!    `awaiting_confirm`): the call may block for minutes, and a crash during it must not send
+//!    it again after the restart. A later change in the same list adds a `Persist` at the
+//!    end. `last_online_at` is therefore up to one transition stale in the store; the runner
+//!    also persists at shutdown, and the recycle deadline (days) tolerates that.
+//! 8. **Restarts.** The state and the ledger are written through separate queues, so a crash
+//!    can lose either side of a change. The first wake of a machine built from a stored state
+//!    that records open incidents emits an `Open` (`escalate: false`, summary and detail as
+//!    they read now) for each before its probe, and rule 6 resolves every device kind. The
+//!    ledger treats an `Open` of an open key as a silent update and ignores a `Resolve` of a
+//!    key that is not open, so both are safe to repeat.
 //!
 //! # For the runner
 //! - Carry out actions in order and feed each call's answer before the next wake;
-//!   `Probe { kick_check: true }` is answered twice, primary first. A call the runner skips
-//!   (closed provider gate) may be fed as an error or not at all; both are handled.
+//!   `Probe { kick_check: true }` is answered twice, primary first.
+//! - A probe the runner skips (closed provider gate) MUST be fed as `Probe::Unknown(..)`,
+//!   once per source, rather than not at all: a wake must never find an answer outstanding
+//!   (one that does emits no probe, so the device goes a whole cadence unwatched). A ladder
+//!   call it does not make must be fed an error that says the request never left (`Busy`,
+//!   `RateLimited` or `CredentialsRejected`, whichever holds): a prompt left unanswered, or
+//!   answered with any other error, counts as sent (rule 5).
 //! - Re-read [`Machine::next_wake`] after every `handle`, not only after a wake: an accepted
 //!   reconnect or a sent prompt brings the next wake forward to `recheck_interval`.
-//! - `Persist` comes last in a list: write [`Machine::state`] when it is reached. Persist once
-//!   more at shutdown (the latest `last_online_at`).
+//! - `Persist` comes right before a `Reconnect` or `SecondLogin`, and/or last in a list (a
+//!   list may hold two). Write [`Machine::state`] when it is reached, and finish that write
+//!   before starting the call that follows it: the state is already the list's final state,
+//!   which shows the attempt counted. Persist once more at shutdown (the latest
+//!   `last_online_at`).
 //!
 //! # Decisions where the spec left room
 //! - A second-login answer `AlreadyLoggedIn` counts as one primary online answer.
-//! - A second login refused for any reason but a provider fault (`Refused`, `VendorUnknown`,
-//!   `Unsupported`, `DeviceGone`) ends second logins for the episode: the gateways refuse once
-//!   only a QR login works.
-//! - The prompt's expiry is judged on the first offline answer at or after `expires_at`; if
-//!   no trustworthy answer comes (unknown, blackout, skipped), at the wake after the one whose
-//!   probe went unanswered. An online run in progress at expiry still confirms it. A restored
+//! - A second login refused by the vendor (`Refused`, `VendorUnknown`, `Unsupported`,
+//!   `DeviceGone`) keeps the attempt and ends second logins for the episode: the gateways
+//!   refuse once only a QR login works.
+//! - The prompt's expiry is judged only on an offline answer at or after `expires_at` while
+//!   the primary's online run is 0, and that answer takes the next rung. Unknown and blackout
+//!   answers and wakes never judge it: without an offline answer the device stays
+//!   `awaiting_confirm` (probed at `poll_interval` once expired), so no further prompt goes
+//!   out on no evidence. An online run in progress at expiry still confirms it. A restored
 //!   `awaiting_confirm` device is re-probed first and judged by its stored `expires_at`.
 //! - The unconfirmed streak also resets when the device comes back while
 //!   `manual_login_required` is open: a person logged in, which is what the gateways require
@@ -93,6 +127,7 @@
 mod deadline;
 mod ladder;
 mod probe;
+mod restore;
 mod second_login;
 mod state;
 #[cfg(test)]
@@ -211,7 +246,9 @@ pub enum Action {
     },
     /// Write one structured log line (DESIGN.md §6 event names).
     Log(Note),
-    /// [`Machine::state`] changed in a way worth keeping: write it to the store.
+    /// [`Machine::state`] changed in a way worth keeping: write it to the store. Comes right
+    /// before a [`Action::Reconnect`] or [`Action::SecondLogin`] (written before the call, so a
+    /// crash while it blocks does not resend it) and last when anything changed after.
     Persist,
 }
 
@@ -251,12 +288,21 @@ pub struct Machine {
     fault_noted: bool,
     /// `last_online_at` moved for a reason worth writing (a vendor last-login time).
     persist_due: bool,
+    /// The state as of the start of this `handle`, or of the last `Persist` it emitted.
+    baseline: DeviceState,
+    /// The stored state records open incidents the ledger may have lost: re-open them at the
+    /// first wake.
+    reopen_due: bool,
+    /// The device was confirmed online since this machine was built (and every device
+    /// incident resolved then).
+    online_settled: bool,
 }
 
 impl Machine {
     /// A machine resuming `state` (new or loaded from the store); its first wake is at
     /// `first_wake` (the supervisor spreads first wakes over the poll interval). A device that
-    /// was awaiting confirmation is re-probed at its first wake.
+    /// was awaiting confirmation is re-probed at its first wake, and the incidents the state
+    /// records open are opened again then (rule 8: the ledger may have lost them in a crash).
     pub fn new(settings: Settings, mut state: DeviceState, first_wake: Timestamp) -> Machine {
         if state.phase.in_episode() && state.episode.is_none() {
             // A hand-edited or damaged row: keep the phase, give the ladder an episode to use.
@@ -264,6 +310,9 @@ impl Machine {
         }
         Machine {
             settings,
+            reopen_due: !state.open_incidents.is_empty(),
+            online_settled: false,
+            baseline: state.clone(),
             state,
             next_wake: first_wake,
             counters: Counters::default(),
@@ -312,7 +361,7 @@ impl Machine {
 
     /// Decides what to do about `event`, observed at `now`.
     pub fn handle(&mut self, event: Event, now: Timestamp) -> Vec<Action> {
-        let before = self.state.clone();
+        self.baseline = self.state.clone();
         let mut out = Vec::new();
         match event {
             Event::Wake => self.on_wake(now, &mut out),
@@ -324,10 +373,24 @@ impl Machine {
             Event::OfflineReason(answer) => self.on_offline_reason(answer, now, &mut out),
             Event::LastLogin(answer) => self.on_last_login(answer, now, &mut out),
         }
-        if std::mem::take(&mut self.persist_due) || before.differs_materially(&self.state) {
-            out.push(Action::Persist);
-        }
+        self.persist_changes(&mut out);
         out
+    }
+
+    /// Rule 7: `Persist` when the state changed materially since the baseline (the start of
+    /// this `handle` or the last `Persist` in it).
+    fn persist_changes(&mut self, out: &mut Vec<Action>) {
+        if std::mem::take(&mut self.persist_due) || self.baseline.differs_materially(&self.state) {
+            out.push(Action::Persist);
+            self.baseline = self.state.clone();
+        }
+    }
+
+    /// `Persist` right before a reconnect or a prompt, with the attempt already counted: the
+    /// call may block for minutes (wechatpro holds a prompt until it is confirmed), and a
+    /// crash during it must not send it again after the restart.
+    pub(super) fn persist_before_call(&mut self, out: &mut Vec<Action>) {
+        self.persist_changes(out);
     }
 
     /// Moves to `phase`; `since` moves only when the status word changes.

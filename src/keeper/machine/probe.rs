@@ -40,8 +40,6 @@ pub(super) struct InFlight {
     pub(super) probes: u8,
     /// The ladder call still to be answered.
     pub(super) call: Option<Call>,
-    /// A probe went out at or after the prompt's expiry and no answer judged it yet.
-    pub(super) expiry_probe: bool,
 }
 
 impl InFlight {
@@ -73,29 +71,26 @@ impl Machine {
     /// Rule 1: probe, and schedule the next wake keeping the phase of the schedule.
     pub(super) fn on_wake(&mut self, now: Timestamp, out: &mut Vec<Action>) {
         let scheduled = self.next_wake;
+        if std::mem::take(&mut self.reopen_due) {
+            self.reopen_incidents(now, out);
+        }
         if self.inflight.probes > 0 || self.inflight.call.is_some() {
             // The runner awaits answers in order: an answer still outstanding at a wake was
-            // dropped (e.g. the provider gate skipped the call). Emit no call now; a dropped
-            // rung counts as provider trouble, and the next wake probes again.
+            // dropped. Emit no call now; a dropped reconnect counts as provider trouble, a
+            // dropped prompt as sent (rule 5), and the next wake probes again.
             self.inflight.probes = 0;
             self.abandon_call(now, out);
             self.schedule_after(scheduled, now);
             return;
         }
-        if self.prompt_expired(now) && self.inflight.expiry_probe {
-            // The probe sent after expiry never brought a trustworthy answer: judge it now.
-            self.unconfirmed(now, out);
-        }
         self.schedule_after(scheduled, now);
-        if self.inflight.call.is_none() {
-            self.emit_probe(now, out);
-        }
+        self.emit_probe(out);
     }
 
     /// The next wake: one cadence (of the phase the wake leaves behind) after the wake that
     /// was scheduled, or after `now` when that is already past.
     fn schedule_after(&mut self, scheduled: Timestamp, now: Timestamp) {
-        let cadence = self.cadence();
+        let cadence = self.cadence(now);
         let next = after(scheduled, cadence);
         self.next_wake = if next > now {
             next
@@ -104,7 +99,7 @@ impl Machine {
         };
     }
 
-    fn emit_probe(&mut self, now: Timestamp, out: &mut Vec<Action>) {
+    fn emit_probe(&mut self, out: &mut Vec<Action>) {
         if let Phase::AwaitingConfirm {
             login_uuid: Some(uuid),
             ..
@@ -113,19 +108,22 @@ impl Machine {
             out.push(Action::FollowLogin { uuid: uuid.clone() });
             self.inflight.call = Some(Call::FollowLogin);
         }
-        if self.prompt_expired(now) {
-            self.inflight.expiry_probe = true;
-        }
         let kick_check = self.settings.has_kick_check;
         out.push(Action::Probe { kick_check });
         self.inflight.probes = if kick_check { 2 } else { 1 };
     }
 
-    /// `recheck_interval` while a prompt or an accepted reconnect is being checked.
-    fn cadence(&self) -> Duration {
+    /// `recheck_interval` while a prompt or an accepted reconnect is being checked: a prompt
+    /// until it expires, a reconnect for one `confirm_window` after it was sent (a row from an
+    /// older build: after `since`). After that, answers that stay unknown must not keep the
+    /// provider busy: `poll_interval`.
+    fn cadence(&self, now: Timestamp) -> Duration {
         let checking = match &self.state.phase {
-            Phase::AwaitingConfirm { .. } => true,
-            Phase::Recovering => self.episode_flag(|e| e.checking_reconnect),
+            Phase::AwaitingConfirm { expires_at, .. } => now < *expires_at,
+            Phase::Recovering => self.state.episode.as_ref().is_some_and(|e| {
+                let sent = e.reconnect_sent_at.unwrap_or(self.state.since);
+                e.checking_reconnect && now < after(sent, self.settings.policy.confirm_window)
+            }),
             _ => false,
         };
         if checking {
@@ -206,6 +204,10 @@ impl Machine {
         let enough = agreed && c.online >= self.settings.policy.online_after;
         if enough && self.state.phase != Phase::Online {
             self.go_online(now, out);
+        } else if enough && !self.online_settled {
+            // Stored online: a `Resolve` lost in a crash may have left an incident open.
+            self.online_settled = true;
+            self.resolve_device_incidents(out);
         }
     }
 
@@ -247,6 +249,8 @@ impl Machine {
             Phase::Offline => self.climb(now, out),
             Phase::Recovering => self.reconnect_checked(now, out),
             Phase::AwaitingConfirm { .. } => {
+                // Only a fresh offline answer at or after the expiry, with no online run under
+                // way, judges the prompt; so the next rung always follows an offline answer.
                 if self.prompt_expired(now) && self.counters.online == 0 {
                     self.unconfirmed(now, out);
                 }
@@ -272,7 +276,7 @@ impl Machine {
         }
     }
 
-    /// Rule 6: back online. Resolves every open device incident and ends the episode.
+    /// Rule 6: back online. Resolves every device incident kind and ends the episode.
     fn go_online(&mut self, now: Timestamp, out: &mut Vec<Action>) {
         let incidents = std::mem::take(&mut self.state.open_incidents);
         if let Phase::AwaitingConfirm { prompt_at, .. } = self.state.phase {
@@ -291,10 +295,10 @@ impl Machine {
             None => "online".to_owned(),
         };
         log(out, "device.online", Level::Info, message);
-        for kind in incidents {
-            out.push(Action::Resolve { kind });
-        }
-        self.inflight.expiry_probe = false;
+        // Every device kind, not only those recorded: the ledger may know of one the stored
+        // state lost in a crash, and ignores the others.
+        self.resolve_device_incidents(out);
+        self.online_settled = true;
         self.set_phase(Phase::Online, now);
     }
 

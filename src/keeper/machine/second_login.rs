@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-use super::ladder::is_provider_trouble;
+use super::ladder::never_sent;
 use super::probe::Call;
 use super::{Action, Level, Machine, Phase, Source, after, human, log};
 use crate::vendor::{SecondLogin, VendorError, VendorKind};
@@ -135,13 +135,13 @@ impl Machine {
             login_uuid: None,
         };
         self.set_phase(phase, now);
-        self.inflight.expiry_probe = false;
         let message = format!(
             "second-login prompt sent (attempt {sent} of {attempts}); waiting up to {} for the \
              person to confirm",
             human(window)
         );
         log(out, "recovery.second_login", Level::Info, message);
+        self.persist_before_call(out);
         out.push(Action::SecondLogin {
             wait: window.saturating_add(CALL_SLACK),
         });
@@ -167,10 +167,14 @@ impl Machine {
                     self.recheck_soon(now);
                 }
             }
-            Err(error) if is_provider_trouble(&error) => {
+            Err(error) if never_sent(&error) => {
                 self.undo_second_login();
                 let why = format!("the provider failed ({error})");
                 self.defer_rung("second login", &why, now, out);
+            }
+            Err(error) if error.is_provider_fault() => {
+                let why = format!("the call failed ({error})");
+                self.prompt_maybe_shown(&why, now, out);
             }
             Err(error) => {
                 let message = format!("second login refused: {error}");
@@ -186,13 +190,24 @@ impl Machine {
         }
     }
 
-    /// Takes back a prompt that never reached the phone.
+    /// Takes back a prompt that never reached the gateway.
     pub(super) fn undo_second_login(&mut self) {
         self.with_episode(|e| {
             e.second_logins = e.second_logins.saturating_sub(1);
             e.steps.pop();
         });
-        self.inflight.expiry_probe = false;
+    }
+
+    /// The prompt's call failed after it may have reached the gateway (`why`: a timeout, a
+    /// reset connection, a bad status or body, or no answer at all). wechatpro holds the call
+    /// until the person confirms, so an unconfirmed prompt often ends this way: it counts as
+    /// sent, and the probes or its expiry decide, as for a prompt known to be shown.
+    pub(super) fn prompt_maybe_shown(&mut self, why: &str, now: Timestamp, out: &mut Vec<Action>) {
+        let message = format!(
+            "second-login prompt may be on the phone: {why}; counted as sent, probes decide"
+        );
+        log(out, "recovery.second_login", Level::Warn, message);
+        self.recheck_soon(now);
     }
 
     /// The prompt is on the phone: keep the new `wId` (WKTeam) and the uuid to follow (GeWe).
@@ -228,7 +243,6 @@ impl Machine {
 
     /// The window passed without an online answer: count it and take the next step.
     pub(super) fn unconfirmed(&mut self, now: Timestamp, out: &mut Vec<Action>) {
-        self.inflight.expiry_probe = false;
         self.state.unconfirmed_streak = self.state.unconfirmed_streak.saturating_add(1);
         self.with_episode(|e| e.settle_step("second login not confirmed".to_owned()));
         let message = format!(

@@ -102,6 +102,15 @@ pub struct Episode {
     /// The vendor refused the second login in this episode: only a QR login can help now.
     #[serde(default)]
     pub second_login_refused: bool,
+    /// Reconnects that provider trouble kept from an answer in this episode (a fault, or a
+    /// call never answered). They are retried without using an attempt, but only
+    /// `reconnect_attempts + 2` times: after that a fault fails the rung.
+    #[serde(default)]
+    pub reconnect_faults: u32,
+    /// When the last reconnect was sent: an accepted reconnect is re-probed at
+    /// `recheck_interval` for one `confirm_window` from then, at `poll_interval` after.
+    #[serde(default)]
+    pub reconnect_sent_at: Option<Timestamp>,
 }
 
 impl Episode {
@@ -119,6 +128,8 @@ impl Episode {
             last_login_asked: false,
             checking_reconnect: false,
             second_login_refused: false,
+            reconnect_faults: 0,
+            reconnect_sent_at: None,
         }
     }
 

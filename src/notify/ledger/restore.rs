@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use super::{Lane, Ledger, Message, OpenIncident, Outcome, Policies};
+use super::{Lane, Ledger, Message, OpenIncident, Outcome, Policies, schedule};
 use crate::notify::Restored;
 use crate::store::{DeliveryRecord, DeliveryState, IncidentRecord, Transition, Write};
 
@@ -29,13 +29,22 @@ impl Ledger {
             if record.resolved_at.is_some() {
                 continue;
             }
-            let lanes = record
+            let mut lanes: BTreeMap<String, Lane> = record
                 .context
                 .notify
                 .iter()
                 .filter(|name| ledger.policies.contains_key(*name))
                 .map(|name| (name.clone(), history.lane(&record.id, name, now)))
                 .collect();
+            for (name, lane) in &mut lanes {
+                schedule(
+                    &mut ledger.repeats,
+                    &ledger.policies,
+                    &record.id,
+                    name,
+                    lane,
+                );
+            }
             ledger.ids.insert(record.id.clone(), record.key.clone());
             ledger
                 .last_ids
@@ -131,6 +140,7 @@ impl History {
                 next_seq: 0,
                 unsent: 0,
                 last_sent: Some(now),
+                due: None,
             };
         };
         let last_sent = match (known.last_sent, known.unsent) {
@@ -141,6 +151,7 @@ impl History {
             next_seq: known.max_seq.map_or(0, |seq| seq.saturating_add(1)),
             unsent: known.unsent,
             last_sent,
+            due: None,
         }
     }
 }

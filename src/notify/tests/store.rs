@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::*;
-use crate::store::{Store, Writer};
+use crate::store::{DeliveryRecord, IncidentRecord, Store, Writer};
 
 /// One daemon run over the store in `dir`: loads what it kept, starts the ledger with the
 /// store's writer and a webhook notifier "ops" at `server`, lets `during` drive it, then stops
@@ -113,4 +113,73 @@ async fn messages_left_pending_in_the_store_go_out_after_the_restart() {
     assert_eq!(statuses(&bodies(&up, "/ops").await), ["firing", "resolved"]);
     let store = Store::open(dir.path()).unwrap();
     assert!(store.pending_deliveries().unwrap().is_empty());
+}
+
+/// A resolved incident of `device` opened at `opened_at`, told to "ops".
+fn resolved_incident(device: &str, opened_at: &str) -> IncidentRecord {
+    let key = IncidentKey {
+        subject: Subject::Device(device.into()),
+        kind: IncidentKind::ManualLoginRequired,
+    };
+    let opened_at: Timestamp = opened_at.parse().unwrap();
+    IncidentRecord {
+        id: key.incident_id(opened_at),
+        key,
+        context: IncidentContext {
+            provider: "gewe-cloud".into(),
+            vendor: VendorKind::Gewe,
+            vendor_id: None,
+            labels: BTreeMap::new(),
+            notify: vec!["ops".into()],
+        },
+        summary: format!("{device} needs a QR login"),
+        detail: json!({}),
+        resolved_at: Some(opened_at),
+        opened_at,
+        escalations: 0,
+    }
+}
+
+fn resolved_delivery(incident: &IncidentRecord, state: DeliveryState) -> DeliveryRecord {
+    DeliveryRecord {
+        incident_id: incident.id.clone(),
+        notifier: "ops".into(),
+        transition: Transition::Resolved,
+        seq: 0,
+        state,
+        attempts: 0,
+        created_at: incident.opened_at,
+        sent_at: None,
+        last_error: None,
+    }
+}
+
+#[test]
+fn load_reads_only_the_resolved_incidents_it_still_owes_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let done = resolved_incident("sales-02", "2026-11-20T08:00:00Z");
+    let owed = resolved_incident("sales-01", "2026-11-21T08:00:00Z");
+    let pending = resolved_delivery(&owed, DeliveryState::Pending);
+    store
+        .apply(&[
+            Write::Incident(done.clone()),
+            Write::Incident(owed.clone()),
+            Write::Delivery(resolved_delivery(&done, DeliveryState::Sent)),
+            Write::Delivery(pending.clone()),
+        ])
+        .unwrap();
+    // An old incident nobody needs any more is unreadable: loading must not touch it.
+    let raw = rusqlite::Connection::open(dir.path().join(crate::store::FILE_NAME)).unwrap();
+    raw.execute(
+        "UPDATE incidents SET context_json = 'garbage' WHERE id = ?1",
+        [&done.id],
+    )
+    .unwrap();
+    assert!(store.incidents().is_err(), "the whole table is unreadable");
+
+    let restored = Restored::load(&store).unwrap();
+    assert_eq!(restored.unfinished, vec![owed]);
+    assert_eq!(restored.pending, vec![pending]);
+    assert!(restored.open.is_empty() && restored.history.is_empty());
 }

@@ -107,6 +107,27 @@ fn incidents_round_trip_and_only_unresolved_ones_are_open() {
 }
 
 #[test]
+fn one_incident_is_read_by_id_open_or_resolved() {
+    let (_dir, mut store) = fresh();
+    let open = sales_login("2026-11-21T08:00:00Z");
+    let mut resolved = incident(
+        Subject::Provider("gewe-cloud".to_owned()),
+        IncidentKind::ProviderUnreachable,
+        "2026-11-21T07:00:00Z",
+    );
+    resolved.resolved_at = Some(at("2026-11-21T07:30:00Z"));
+    store
+        .apply(&[
+            Write::Incident(open.clone()),
+            Write::Incident(resolved.clone()),
+        ])
+        .unwrap();
+    assert_eq!(store.incident(&open.id).unwrap(), Some(open));
+    assert_eq!(store.incident(&resolved.id).unwrap(), Some(resolved));
+    assert_eq!(store.incident("nobody/unknown/x").unwrap(), None);
+}
+
+#[test]
 fn deliveries_round_trip_in_creation_order_and_leave_pending_once_sent() {
     let (_dir, mut store) = fresh();
     let record = sales_login("2026-11-21T08:00:00Z");

@@ -246,3 +246,74 @@ fn provider_fault_a_dropped_rung_is_not_burned() {
         "reconnect sent (attempt 1 of 1)"
     );
 }
+
+#[test]
+fn reconnect_persisted_before_the_call() {
+    let mut rig = Rig::new(settings(VendorKind::Gewe));
+    let acts = rig.confirm_offline();
+    let persist = acts.iter().position(|a| *a == Action::Persist).unwrap();
+    let call = acts.iter().position(|a| *a == Action::Reconnect);
+    assert_eq!(Some(persist + 1), call, "{acts:?}");
+    assert!(persisted(&acts));
+    assert_eq!(rig.m.status(), "recovering");
+    assert_eq!(rig.m.state().episode.as_ref().unwrap().reconnects, 1);
+}
+
+#[test]
+fn back_online_resolves_every_device_kind() {
+    // The stored row knows of manual_login_required only; the ledger may have more (its
+    // writes are queued apart from the state's).
+    let mut state = DeviceState::new(t0(), None);
+    state.phase = Phase::LoginRequired;
+    state
+        .open_incidents
+        .insert(IncidentKind::ManualLoginRequired);
+    let mut rig = Rig::restored(settings(VendorKind::Shrise), state, t0());
+    let acts = rig.poll(online());
+    for kind in [
+        IncidentKind::ManualLoginRequired,
+        IncidentKind::RecycleWarning,
+        IncidentKind::DeviceRecycled,
+    ] {
+        assert!(resolved(&acts, kind), "{kind:?}: {acts:?}");
+    }
+    assert!(rig.m.state().open_incidents.is_empty());
+    // A device stored mid-count (the row for its episode lost) resolves them too.
+    let mut state = DeviceState::new(t0(), None);
+    state.phase = Phase::Suspect;
+    let mut rig = Rig::restored(settings(VendorKind::Shrise), state, t0());
+    let acts = rig.poll(online());
+    assert!(
+        resolved(&acts, IncidentKind::ManualLoginRequired),
+        "{acts:?}"
+    );
+    // Staying online resolves nothing again.
+    assert_eq!(
+        calls(&rig.poll(online())),
+        vec![Action::Probe { kick_check: false }]
+    );
+}
+
+#[test]
+fn reconnect_fast_rechecks_end_a_confirm_window_after_the_reconnect() {
+    let mut rig = reconnecting();
+    let end = rig.now.checked_add(secs(180)).unwrap();
+    rig.feed(Event::Reconnect(Ok(ReconnectOutcome::Accepted)));
+    while rig.m.next_wake() < end {
+        let before = rig.m.next_wake();
+        rig.poll(unknown());
+        assert_eq!(rig.m.next_wake(), before.checked_add(secs(5)).unwrap());
+    }
+    rig.poll(unknown());
+    assert_eq!(
+        rig.m.next_wake(),
+        rig.now.checked_add(secs(60)).unwrap(),
+        "poll_interval from then on"
+    );
+    assert_eq!(rig.m.status(), "recovering");
+    let acts = rig.poll(offline());
+    assert!(
+        prompts(&acts),
+        "an offline answer still fails the reconnect"
+    );
+}

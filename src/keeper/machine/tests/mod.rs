@@ -2,6 +2,8 @@
 //! clock: plain timestamps the tests set and advance; the machine never reads a clock.
 
 mod deadline;
+mod expiry;
+mod faults;
 mod ladder;
 mod probe;
 mod reason;

@@ -114,6 +114,9 @@ fn restart_login_required_sends_nothing_again() {
         .open_incidents
         .insert(IncidentKind::ManualLoginRequired);
     let mut rig = Rig::restored(settings(VendorKind::Shrise), state, t0());
+    let acts = rig.poll(offline());
+    assert!(opened(&acts, IncidentKind::ManualLoginRequired).is_some());
+    assert!(!persisted(&acts));
     for _ in 0..3 {
         let acts = rig.poll(offline());
         assert_eq!(calls(&acts), vec![Action::Probe { kick_check: false }]);
@@ -173,4 +176,81 @@ fn device_state_json_missing_fields_take_defaults() {
         r#"{"phase":{"phase":"online"},"since":"2026-11-21T10:00:00Z","last_online_at":null}"#;
     let state: DeviceState = serde_json::from_str(flat).unwrap();
     assert_eq!(state.status(), "online");
+}
+
+#[test]
+fn restart_reopens_recorded_incidents_on_the_first_wake() {
+    let mut episode = Episode::new(minutes_from_t0(-35));
+    episode.steps = vec!["no automatic recovery on shrise".to_owned()];
+    episode.warned_milestones = vec![3 * 86_400];
+    let mut state = DeviceState::new(minutes_from_t0(-30), None);
+    state.phase = Phase::LoginRequired;
+    state.last_online_at = Some(ts("2026-11-03T10:00:00Z"));
+    state.episode = Some(episode);
+    state.open_incidents.extend([
+        IncidentKind::ManualLoginRequired,
+        IncidentKind::RecycleWarning,
+    ]);
+    let mut rig = Rig::restored(settings(VendorKind::Shrise), state, t0());
+    let acts = rig.wake();
+    let manual = Action::Open {
+        kind: IncidentKind::ManualLoginRequired,
+        summary: "sales-01 needs a QR login: no automatic recovery on shrise".to_owned(),
+        detail: serde_json::json!({
+            "steps": ["no automatic recovery on shrise"],
+            "offline_reason": null,
+        }),
+        escalate: false,
+    };
+    let warning = Action::Open {
+        kind: IncidentKind::RecycleWarning,
+        summary: "sales-01 will be recycled by the gateway in 2days (at 2026-11-23 10:00 UTC) \
+                  unless it logs in"
+            .to_owned(),
+        detail: serde_json::json!({
+            "deadline": "2026-11-23T10:00:00Z",
+            "remaining": "2days",
+            "milestone": "3days",
+        }),
+        escalate: false,
+    };
+    assert_eq!(
+        acts,
+        vec![manual, warning, Action::Probe { kick_check: false }]
+    );
+    rig.answer(Source::Primary, offline());
+    assert_eq!(
+        rig.wake(),
+        vec![Action::Probe { kick_check: false }],
+        "once"
+    );
+}
+
+#[test]
+fn restart_without_recorded_incidents_reopens_nothing() {
+    let state = stored_awaiting(minutes_from_t0(2), None);
+    let mut rig = Rig::restored(settings(VendorKind::Wkteam), state, t0());
+    assert_eq!(rig.wake(), vec![Action::Probe { kick_check: false }]);
+}
+
+#[test]
+fn restart_stored_online_resolves_every_device_kind_once() {
+    // The row was cleared when the device came online, but the `Resolve` was lost.
+    let mut state = DeviceState::new(minutes_from_t0(-30), None);
+    state.phase = Phase::Online;
+    let mut rig = Rig::restored(settings(VendorKind::Wkteam), state, t0());
+    let acts = rig.poll(online());
+    for kind in [
+        IncidentKind::ManualLoginRequired,
+        IncidentKind::RecycleWarning,
+        IncidentKind::DeviceRecycled,
+    ] {
+        assert!(resolved(&acts, kind), "{kind:?}: {acts:?}");
+    }
+    assert!(!persisted(&acts) && events(&acts).is_empty(), "{acts:?}");
+    assert_eq!(
+        calls(&rig.poll(online())),
+        vec![Action::Probe { kick_check: false }],
+        "once"
+    );
 }

@@ -308,33 +308,6 @@ fn second_login_refused_goes_to_manual_and_stays_there() {
 }
 
 #[test]
-fn second_login_provider_fault_does_not_burn_the_attempt() {
-    let (mut rig, _) = prompted(wkteam());
-    let acts = rig.feed(Event::SecondLogin(Err(VendorError::HttpStatus(502))));
-    assert!(message(&acts, "recovery.skipped").contains("second login not done"));
-    assert_eq!(rig.m.status(), "offline");
-    assert_eq!(rig.m.state().episode.as_ref().unwrap().second_logins, 0);
-    let acts = rig.poll(offline());
-    assert!(prompts(&acts), "retried at the next wake");
-    assert_eq!(
-        message(&acts, "recovery.second_login"),
-        "second-login prompt sent (attempt 1 of 1); waiting up to 3m for the person to confirm"
-    );
-}
-
-#[test]
-fn second_login_expiry_without_trustworthy_answer_is_judged_at_the_next_wake() {
-    let (mut rig, _) = prompted(wkteam());
-    rig.feed(Event::SecondLogin(Ok(SecondLogin::default())));
-    rig.advance(secs(180));
-    let acts = rig.poll(unknown());
-    assert!(!has_event(&acts, "recovery.unconfirmed"), "one more chance");
-    let acts = rig.wake();
-    assert!(has_event(&acts, "recovery.unconfirmed"), "{acts:?}");
-    assert_eq!(rig.m.status(), "login_required");
-}
-
-#[test]
 fn second_login_online_run_in_progress_at_expiry_still_confirms() {
     let mut s = wkteam();
     s.policy.online_after = 2;
@@ -368,18 +341,38 @@ fn second_login_vendor_without_the_rung_goes_to_manual() {
 }
 
 #[test]
-fn second_login_dropped_prompt_is_not_counted() {
-    let (mut rig, _) = prompted(wkteam());
-    let acts = rig.wake();
-    assert!(calls(&acts).is_empty(), "{acts:?}");
-    assert_eq!(rig.m.state().episode.as_ref().unwrap().second_logins, 0);
-    assert_eq!(rig.m.status(), "offline");
-    rig.advance(secs(600));
+fn second_login_persisted_before_the_prompt_goes_out() {
+    let (rig, acts) = prompted(wkteam());
+    let persist = acts.iter().position(|a| *a == Action::Persist).unwrap();
+    let call = acts
+        .iter()
+        .position(|a| matches!(a, Action::SecondLogin { .. }));
+    assert_eq!(Some(persist + 1), call, "{acts:?}");
+    assert!(persisted(&acts), "once: nothing changed after the call");
+    assert_eq!(rig.m.status(), "awaiting_confirm");
+    assert_eq!(rig.m.state().episode.as_ref().unwrap().second_logins, 1);
+}
+
+#[test]
+fn second_login_persisted_before_the_prompt_and_again_after_a_later_change() {
+    // Stored waiting for a person; a recycle milestone passes at the wake that prompts.
+    let mut episode = crate::keeper::machine::Episode::new(ts("2026-11-21T09:00:00Z"));
+    episode.reason_asked = true;
+    let mut state = DeviceState::new(ts("2026-11-21T09:00:00Z"), None);
+    state.phase = Phase::LoginRequired;
+    state.episode = Some(episode);
+    state.last_online_at = Some(ts("2026-11-04T09:00:00Z"));
+    state
+        .open_incidents
+        .insert(IncidentKind::ManualLoginRequired);
+    let mut rig = Rig::restored(wkteam(), state, t0());
     let acts = rig.poll(offline());
-    assert!(prompts(&acts), "{acts:?}");
-    assert_eq!(
-        rig.m.state().unconfirmed_streak,
-        0,
-        "a prompt never shown is not unconfirmed"
-    );
+    let call = acts
+        .iter()
+        .position(|a| matches!(a, Action::SecondLogin { .. }))
+        .unwrap();
+    assert_eq!(acts[call - 1], Action::Persist, "{acts:?}");
+    let warning = opened(&acts[call..], IncidentKind::RecycleWarning);
+    assert!(warning.is_some(), "{acts:?}");
+    assert_eq!(acts.last(), Some(&Action::Persist), "{acts:?}");
 }

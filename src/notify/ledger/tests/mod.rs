@@ -339,3 +339,5 @@ fn reconfigure_removes_lanes_and_applies_new_settings() {
 }
 
 mod restore;
+
+mod repeats;

@@ -169,3 +169,36 @@ fn restore_resumes_pending_deliveries_in_order_and_drops_those_of_removed_notifi
         "a resumed incident is not opened again"
     );
 }
+
+#[test]
+fn restore_schedules_each_restored_lane_from_its_history() {
+    let changes = vec![
+        (manual(t(0)), t(0)),
+        (
+            open(
+                IncidentKind::RecycleWarning,
+                &["ops", "pager"],
+                json!({}),
+                false,
+                t(50),
+            ),
+            t(50),
+        ),
+    ];
+    let (_, restored) = run_and_keep(changes, true);
+    let (mut ledger, _) = Ledger::restore(policies(), &restored, t(100));
+    let scheduled: Vec<_> = ledger
+        .repeats
+        .entries()
+        .into_iter()
+        .map(|(due, _, notifier)| (due, notifier))
+        .collect();
+    assert_eq!(
+        scheduled,
+        [(t(601), "pager".to_owned()), (t(651), "pager".to_owned())],
+        "600 s after each delivery; ops never repeats"
+    );
+    let repeats = ledger.tick(t(651));
+    assert_eq!(sent(&repeats), [firing("pager", 1), firing("pager", 1)]);
+    assert_eq!(ledger.next_due(), None);
+}

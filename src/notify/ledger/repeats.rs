@@ -1,0 +1,142 @@
+//! Lanes and the repeat schedule. A lane is where one notifier's firing messages of one open
+//! incident stand; the schedule holds every lane due a repeat, ordered by when. The ledger
+//! keeps it in step with its lanes (on every new message, delivery, resolve and reload), so
+//! finding the next repeat and making the due ones touch only those lanes, however many
+//! incidents are open: ten thousand devices kicked at once must not make every later command
+//! walk them all.
+
+use std::collections::BTreeSet;
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::{Policies, Policy};
+
+/// Per open incident and notifier: where its firing messages stand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Lane {
+    /// The seq of the next firing message.
+    pub(super) next_seq: u32,
+    /// Firing messages created but not yet delivered.
+    pub(super) unsent: u32,
+    /// When the last firing message was delivered (the repeat clock's start).
+    pub(super) last_sent: Option<Timestamp>,
+    /// When the lane is scheduled for its next repeat ([`Repeats`]); `None` while it
+    /// is not due one.
+    pub(super) due: Option<Timestamp>,
+}
+
+impl Lane {
+    /// A lane whose first message is about to be created.
+    pub(super) fn new() -> Lane {
+        Lane {
+            next_seq: 0,
+            unsent: 0,
+            last_sent: None,
+            due: None,
+        }
+    }
+
+    /// The seq for a new firing message, counted as undelivered.
+    pub(super) fn take_seq(&mut self) -> u32 {
+        let seq = self.next_seq;
+        self.next_seq = self.next_seq.saturating_add(1);
+        self.unsent = self.unsent.saturating_add(1);
+        seq
+    }
+}
+
+/// When `lane` is due a repeat under `policy`; `None` when it never is (no repeats configured,
+/// or a message is still undelivered, or nothing was delivered yet).
+pub(super) fn repeat_due(lane: &Lane, policy: &Policy) -> Option<Timestamp> {
+    if policy.repeat_interval.is_zero() || lane.unsent > 0 {
+        return None;
+    }
+    let interval = SignedDuration::try_from(policy.repeat_interval).ok()?;
+    lane.last_sent?.checked_add(interval).ok()
+}
+
+/// Puts `lane` (of `incident_id` and `notifier`) where `policies` say in the schedule, or takes
+/// it out when it is not due a repeat.
+pub(super) fn schedule(
+    repeats: &mut Repeats,
+    policies: &Policies,
+    incident_id: &str,
+    notifier: &str,
+    lane: &mut Lane,
+) {
+    let due = policies
+        .get(notifier)
+        .and_then(|policy| repeat_due(lane, policy));
+    repeats.reschedule(incident_id, notifier, lane.due, due);
+    lane.due = due;
+}
+
+/// When each lane (incident id, notifier) is due its next repeat.
+#[derive(Debug, Default)]
+pub(super) struct Repeats {
+    due: BTreeSet<(Timestamp, String, String)>,
+    /// Schedule entries looked at, for the tests that pin the cost of a tick.
+    #[cfg(test)]
+    examined: std::cell::Cell<usize>,
+}
+
+impl Repeats {
+    /// Moves the lane of `incident_id` and `notifier` from `from` to `to` (either may be
+    /// `None`: not scheduled).
+    pub(super) fn reschedule(
+        &mut self,
+        incident_id: &str,
+        notifier: &str,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+    ) {
+        if from == to {
+            return;
+        }
+        if let Some(at) = from {
+            self.due
+                .remove(&(at, incident_id.to_owned(), notifier.to_owned()));
+        }
+        if let Some(at) = to {
+            self.due
+                .insert((at, incident_id.to_owned(), notifier.to_owned()));
+        }
+    }
+
+    /// The earliest repeat scheduled.
+    pub(super) fn next(&self) -> Option<Timestamp> {
+        self.count_examined();
+        self.due.first().map(|(at, _, _)| *at)
+    }
+
+    /// Takes the earliest lane (incident id, notifier) due at or before `now`, if any.
+    pub(super) fn pop_due(&mut self, now: Timestamp) -> Option<(String, String)> {
+        self.count_examined();
+        if self.due.first().is_none_or(|(at, _, _)| *at > now) {
+            return None;
+        }
+        self.due.pop_first().map(|(_, id, notifier)| (id, notifier))
+    }
+
+    /// Forgets every lane (a reload reschedules them all).
+    pub(super) fn clear(&mut self) {
+        self.due.clear();
+    }
+
+    /// Every scheduled lane in order: (due, incident id, notifier).
+    #[cfg(test)]
+    pub(super) fn entries(&self) -> Vec<(Timestamp, String, String)> {
+        self.due.iter().cloned().collect()
+    }
+
+    /// How many schedule entries were looked at since the last call.
+    #[cfg(test)]
+    pub(super) fn take_examined(&self) -> usize {
+        self.examined.replace(0)
+    }
+
+    fn count_examined(&self) {
+        #[cfg(test)]
+        self.examined.set(self.examined.get() + 1);
+    }
+}
