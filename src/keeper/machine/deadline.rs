@@ -139,7 +139,7 @@ fn rfc3339(t: Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-/// Rounds up to the minute from an hour on (`2days 23h 59m 30s` left reads `3days`), to the
+/// Rounds up to the minute from an hour on (`2d 23h 59m 30s` left reads `3d`), to the
 /// second below an hour (demo timings are seconds).
 fn round_up(d: Duration) -> Duration {
     let step = if d >= Duration::from_secs(3_600) {

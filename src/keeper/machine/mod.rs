@@ -416,7 +416,11 @@ fn after(t: Timestamp, d: Duration) -> Timestamp {
     t.checked_add(d).unwrap_or(Timestamp::MAX)
 }
 
-/// A duration as people read it: `3m`, `2days 23h`.
+/// A duration as people read it and as the config spells it: `3m`, `2d 23h` (humantime
+/// says `2days`; `d` matches `recycle_warn_before = ["3d"]`).
 fn human(d: Duration) -> String {
-    humantime::format_duration(d).to_string()
+    humantime::format_duration(d)
+        .to_string()
+        .replace("days", "d")
+        .replace("day", "d")
 }

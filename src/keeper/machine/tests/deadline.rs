@@ -39,15 +39,15 @@ fn recycle_warning_once_per_milestone_per_episode() {
     let (summary, detail, escalate) = opened(&acts, IncidentKind::RecycleWarning).unwrap();
     assert_eq!(
         summary,
-        "sales-01 will be recycled by the gateway in 3days (at 2026-11-24 10:10 UTC) unless it \
+        "sales-01 will be recycled by the gateway in 3d (at 2026-11-24 10:10 UTC) unless it \
          logs in"
     );
     assert_eq!(
         detail,
         serde_json::json!({
             "deadline": "2026-11-24T10:10:00Z",
-            "remaining": "3days",
-            "milestone": "3days",
+            "remaining": "3d",
+            "milestone": "3d",
         })
     );
     assert!(!escalate);
@@ -65,7 +65,7 @@ fn recycle_warning_once_per_milestone_per_episode() {
     let acts = sweep_at(&mut rig, deadline.checked_sub(secs(DAY - 90)).unwrap());
     let (_, detail, escalate) = opened(&acts, IncidentKind::RecycleWarning).unwrap();
     assert!(escalate, "the incident is open: send it again");
-    assert_eq!(detail["milestone"], "1day");
+    assert_eq!(detail["milestone"], "1d");
     assert_eq!(detail["remaining"], "23h 59m");
 }
 
@@ -109,7 +109,7 @@ fn recycle_device_recycled_at_deadline_supersedes_the_warning() {
     assert_eq!(
         summary,
         "sales-01 was recycled by the gateway at 2026-11-21 11:00 UTC: not logged in for \
-         20days; reset it and log in with a QR code"
+         20d; reset it and log in with a QR code"
     );
     assert_eq!(
         detail,

@@ -204,13 +204,13 @@ fn restart_reopens_recorded_incidents_on_the_first_wake() {
     };
     let warning = Action::Open {
         kind: IncidentKind::RecycleWarning,
-        summary: "sales-01 will be recycled by the gateway in 2days (at 2026-11-23 10:00 UTC) \
+        summary: "sales-01 will be recycled by the gateway in 2d (at 2026-11-23 10:00 UTC) \
                   unless it logs in"
             .to_owned(),
         detail: serde_json::json!({
             "deadline": "2026-11-23T10:00:00Z",
-            "remaining": "2days",
-            "milestone": "3days",
+            "remaining": "2d",
+            "milestone": "3d",
         }),
         escalate: false,
     };
