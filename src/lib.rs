@@ -17,6 +17,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod incident;
+mod jitter;
 pub mod keeper;
 pub mod logging;
 pub mod notify;

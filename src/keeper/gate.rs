@@ -8,9 +8,9 @@ use std::time::Duration;
 use jiff::Timestamp;
 use serde_json::json;
 
-use super::jitter::Jitter;
 use super::provider::{Admission, HealthChange, Outcome, ProviderHealth, Ticket};
 use crate::incident::{IncidentChange, IncidentContext, IncidentKey, IncidentKind, Subject};
+use crate::jitter::Jitter;
 use crate::notify::Notifications;
 use crate::vendor::VendorError;
 

@@ -16,7 +16,6 @@
 mod daemon;
 mod fingerprint;
 mod gate;
-mod jitter;
 pub mod machine;
 mod plan;
 pub mod provider;

@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::jitter::spread;
+use crate::jitter::spread;
 use crate::vendor::VendorError;
 
 /// How many recent outcomes are remembered.

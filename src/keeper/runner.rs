@@ -19,11 +19,11 @@ use jiff::Timestamp;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use super::jitter::Jitter;
 use super::machine::{Action, DeviceState, Event, Level, Machine, Note};
 use super::providers::ProviderRt;
 use crate::config::Device;
 use crate::incident::{IncidentChange, IncidentContext, IncidentKey, Subject};
+use crate::jitter::Jitter;
 use crate::notify::Notifications;
 use crate::store::{DeviceRow, Write, Writer};
 

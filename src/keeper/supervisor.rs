@@ -20,13 +20,13 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::KeeperError;
-use super::jitter::Jitter;
 use super::machine::{DeviceState, Machine, Settings};
 use super::providers::{Build, ProviderSlot};
 use super::restore::Restored;
 use super::runner::Runner;
 use crate::config::{Config, Device};
 use crate::incident::{IncidentChange, IncidentKey, Subject};
+use crate::jitter::Jitter;
 use crate::notify::Notifications;
 use crate::store::Writer;
 use crate::vendor::VendorKind;

@@ -21,8 +21,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::gate::Gate;
-use super::jitter::{Jitter, spread};
 use super::provider::{BACKOFF_SPREAD, FIRST_BACKOFF, MAX_BACKOFF, Ticket};
+use crate::jitter::{Jitter, spread};
 use crate::store::{Write, Writer};
 use crate::vendor::TokenPair;
 use crate::vendor::shrise::ShriseClient;

@@ -1,11 +1,14 @@
 //! How long a delivery worker waits before trying a failing notifier again: 1 s, 2 s, 4 s, …
 //! capped at 5 minutes, each wait moved by up to ±20 % so notifiers that failed together do
-//! not retry in step. The delays are pure functions of their inputs; only [`jitter`] draws
-//! randomness.
+//! not retry in step. The delays are pure functions of their inputs; the randomness comes from
+//! the crate's [`crate::jitter::Jitter`], the same source the keeper's timers use.
 
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
 use std::time::Duration;
+
+use crate::jitter::spread;
+
+/// How far each wait may move: ±20 %.
+const SPREAD: f64 = 0.2;
 
 /// The retry schedule of one notifier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,20 +36,11 @@ impl Backoff {
         self.first.saturating_mul(1 << doublings).min(self.cap)
     }
 
-    /// The wait after `failures` failures, moved by `jitter` within ±20 % of the nominal one
-    /// (uniform when `jitter` is).
-    pub(crate) fn delay(&self, failures: u32, jitter: u64) -> Duration {
-        let nominal = self.nominal(failures);
-        let fifth = nominal / 5;
-        let span = u64::try_from(fifth.as_millis().saturating_mul(2)).unwrap_or(u64::MAX);
-        let offset = Duration::from_millis(jitter % span.saturating_add(1));
-        nominal.saturating_sub(fifth).saturating_add(offset)
+    /// The wait after `failures` failures, moved within ±20 % of the nominal one by `unit`, a
+    /// value in `[0, 1)` (uniform when it comes from [`crate::jitter::Jitter::unit`]).
+    pub(crate) fn delay(&self, failures: u32, unit: f64) -> Duration {
+        spread(self.nominal(failures), SPREAD, unit)
     }
-}
-
-/// A random number for [`Backoff::delay`], from the standard library's randomly keyed hasher.
-pub(crate) fn jitter() -> u64 {
-    RandomState::new().hash_one(0_u8)
 }
 
 #[cfg(test)]
@@ -65,11 +59,12 @@ mod tests {
     #[test]
     fn jitter_stays_within_twenty_percent() {
         let backoff = Backoff::default();
-        assert_eq!(backoff.delay(4, 0), Duration::from_millis(6_400));
-        assert_eq!(backoff.delay(4, 3_200), Duration::from_millis(9_600));
-        assert_eq!(backoff.delay(4, 3_201), Duration::from_millis(6_400));
-        for seed in [1, 999, u64::MAX, jitter(), jitter()] {
-            let delay = backoff.delay(10, seed);
+        assert_eq!(backoff.delay(4, 0.0), Duration::from_millis(6_400));
+        assert_eq!(backoff.delay(4, 0.5), Duration::from_millis(8_000));
+        assert!(backoff.delay(4, 0.999_999) < Duration::from_millis(9_600));
+        let mut jitter = crate::jitter::Jitter::new();
+        for unit in [0.0, 0.25, 0.999_999, jitter.unit(), jitter.unit()] {
+            let delay = backoff.delay(10, unit);
             let range = Duration::from_secs(240)..=Duration::from_secs(360);
             assert!(range.contains(&delay), "{delay:?}");
         }

@@ -16,13 +16,14 @@ use jiff::Timestamp;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-use super::backoff::{Backoff, jitter};
+use super::backoff::Backoff;
 use super::journal::Journal;
 use super::ledger::Message;
 use super::payload::Payload;
 use super::task::Command;
 use super::webhook::WebhookChannel;
 use super::{NotifyError, log};
+use crate::jitter::Jitter;
 use crate::store::{DeliveryState, Write};
 
 /// What a worker shares with the ledger task.
@@ -70,6 +71,7 @@ impl<C: Channel> Worker<C> {
         mut queue: VecDeque<Message>,
     ) -> VecDeque<Message> {
         let mut failures: u32 = 0;
+        let mut jitter = Jitter::new();
         loop {
             while let Ok(message) = inbox.try_recv() {
                 queue.push_back(message);
@@ -97,7 +99,7 @@ impl<C: Channel> Worker<C> {
                 Err(error) => {
                     failures = failures.saturating_add(1);
                     self.failed(message, &error);
-                    let delay = self.links.backoff.delay(failures, jitter());
+                    let delay = self.links.backoff.delay(failures, jitter.unit());
                     tokio::select! {
                         biased;
                         () = self.cancel.cancelled() => break,

@@ -1,5 +1,6 @@
 //! A small random source for timer jitter: spreading first wakes, delaying each wake a little,
-//! and randomising backoffs, so a fleet never acts in lockstep.
+//! and randomising backoffs (the keeper's provider gates and token refresh, the notifiers'
+//! retries), so a fleet never acts in lockstep.
 //!
 //! Jitter needs no cryptographic quality, so this is SplitMix64 seeded from the standard
 //! library's per-process random hasher keys: no extra dependency, no shared lock, one per task.
