@@ -18,6 +18,7 @@ mod expand;
 mod files;
 mod locate;
 mod model;
+mod notifier;
 mod notifiers;
 mod policy;
 mod providers;
@@ -34,7 +35,8 @@ use std::path::{Path, PathBuf};
 use toml::de::DeTable;
 
 pub use error::{ConfigError, Problem};
-pub use model::{Daemon, Device, KickCheck, LogFormat, Notifier, NotifierKind, Provider};
+pub use model::{Daemon, Device, KickCheck, LogFormat, Provider};
+pub use notifier::{DEFAULT_TIMEOUT, Email, Language, Notifier, NotifierKind, SmtpTls};
 pub use policy::Policy;
 pub use window::Window;
 

@@ -1,12 +1,9 @@
 //! The validated configuration types the runtime sees (besides [`super::Config`] itself).
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
-
-use secrecy::SecretString;
 
 use super::policy::Policy;
 use super::window::Window;
@@ -113,110 +110,17 @@ pub struct KickCheck {
     pub device_number: String,
 }
 
-/// One `[[notifier]]`: where incidents go.
-#[derive(Debug, Clone)]
-pub struct Notifier {
-    /// Unique name, referenced by devices' `notify`.
-    pub name: String,
-    /// The channel.
-    pub kind: NotifierKind,
-    /// The endpoint (bot URLs carry keys, hence secret); set for every kind but exec.
-    pub url: Option<SecretString>,
-    /// DingTalk / Feishu signing secret, when the bot has one.
-    pub secret: Option<SecretString>,
-    /// exec only: program and arguments (non-empty).
-    pub command: Vec<String>,
-    /// Whether resolved incidents are sent too (default true).
-    pub send_resolved: bool,
-    /// How often an open incident is sent again; zero = never.
-    pub repeat_interval: Duration,
-    /// Local hours when warnings wait (critical incidents still go out).
-    pub quiet_hours: Option<Window>,
-}
-
-/// The notification channels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum NotifierKind {
-    /// A generic JSON webhook.
-    Webhook,
-    /// A WeCom (企业微信) group bot.
-    Wecom,
-    /// A DingTalk group bot.
-    Dingtalk,
-    /// A Feishu / Lark group bot.
-    Feishu,
-    /// A local program.
-    Exec,
-}
-
-impl NotifierKind {
-    /// Every kind, for error messages.
-    pub const ALL: [NotifierKind; 5] = [
-        NotifierKind::Webhook,
-        NotifierKind::Wecom,
-        NotifierKind::Dingtalk,
-        NotifierKind::Feishu,
-        NotifierKind::Exec,
-    ];
-
-    /// The config spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NotifierKind::Webhook => "webhook",
-            NotifierKind::Wecom => "wecom",
-            NotifierKind::Dingtalk => "dingtalk",
-            NotifierKind::Feishu => "feishu",
-            NotifierKind::Exec => "exec",
-        }
-    }
-
-    /// Parses the config spelling; `None` for anything else.
-    pub fn parse(s: &str) -> Option<NotifierKind> {
-        NotifierKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    /// True for the kinds that post to a URL.
-    pub fn uses_url(self) -> bool {
-        self != NotifierKind::Exec
-    }
-
-    /// True for the bots that sign requests with a secret.
-    pub fn signs(self) -> bool {
-        matches!(self, NotifierKind::Dingtalk | NotifierKind::Feishu)
-    }
-}
-
-impl fmt::Display for NotifierKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn kinds_round_trip_their_spelling() {
-        for kind in NotifierKind::ALL {
-            assert_eq!(NotifierKind::parse(kind.as_str()), Some(kind));
-            assert_eq!(kind.to_string(), kind.as_str());
-        }
-        assert_eq!(NotifierKind::parse("slack"), None);
+    fn log_formats_round_trip_their_spelling() {
         assert_eq!(LogFormat::parse("json"), Some(LogFormat::Json));
         assert_eq!(
             LogFormat::parse(LogFormat::Text.as_str()),
             Some(LogFormat::Text)
         );
         assert_eq!(LogFormat::parse("JSON"), None);
-    }
-
-    #[test]
-    fn kinds_know_their_keys() {
-        assert!(NotifierKind::Wecom.uses_url());
-        assert!(!NotifierKind::Exec.uses_url());
-        assert!(NotifierKind::Feishu.signs());
-        assert!(!NotifierKind::Webhook.signs());
     }
 }

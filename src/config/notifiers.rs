@@ -6,7 +6,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::locate::KeyPath;
-use super::model::{Notifier, NotifierKind};
+use super::notifier::{Notifier, NotifierKind};
 use super::raw::RawNotifier;
 use super::report::Problems;
 use super::secrets::{Resolved, SecretInput};
@@ -41,16 +41,14 @@ pub(crate) fn notifier(
     let secret = SecretInput::new("secret", raw.secret, raw.secret_file);
     let channel = channel(kind, url, secret, raw.command, at, dir, problems);
     let (url, secret, command) = channel?;
-    Some(Notifier {
-        name: name?,
-        kind: kind?,
-        url,
-        secret,
-        command,
-        send_resolved: raw.send_resolved.unwrap_or(true),
-        repeat_interval: repeat_interval?,
-        quiet_hours: quiet_hours?,
-    })
+    let mut notifier = Notifier::new(name?, kind?);
+    notifier.url = url;
+    notifier.secret = secret;
+    notifier.command = command;
+    notifier.send_resolved = raw.send_resolved.unwrap_or(true);
+    notifier.repeat_interval = repeat_interval?;
+    notifier.quiet_hours = quiet_hours?;
+    Some(notifier)
 }
 
 /// `repeat_interval`: 0 (never repeat, the default) or at least 1 s.

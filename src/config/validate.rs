@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use super::devices::{self, Context};
 use super::locate::KeyPath;
-use super::model::{Daemon, Device, LogFormat, Notifier, Provider};
+use super::model::{Daemon, Device, LogFormat, Provider};
+use super::notifier::Notifier;
 use super::notifiers;
 use super::policy::{self, Policy};
 use super::providers;

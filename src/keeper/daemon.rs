@@ -19,7 +19,7 @@ use super::supervisor::{Shared, Supervisor};
 use super::sweep::{SWEEP_SCHEDULE, Sweeper};
 use super::{KeeperError, Reload, RunOptions};
 use crate::config::Config;
-use crate::notify::Notifications;
+use crate::notify::{Notifications, NotifierSet};
 use crate::store::{Store, Writer, WriterTask};
 
 /// Runs the keeper until `options.shutdown` is cancelled, applying reloads as they come.
@@ -116,7 +116,7 @@ impl Ledger {
         let stop = CancellationToken::new();
         let resumed = mem::take(&mut restored.ledger);
         let notifications = Notifications::start(
-            config.notifiers.clone(),
+            NotifierSet::of(config),
             resumed,
             writer.clone(),
             &tracker,

@@ -1,6 +1,5 @@
-//! The notifiers' outboxes: a delivery worker per webhook notifier, and a held queue for every
-//! notifier this build cannot deliver to (wecom, dingtalk, feishu and exec arrive with the
-//! notifications issue; until then their messages stay pending in the store, nothing lost).
+//! The notifiers' outboxes: a delivery worker per notifier, and a held queue for a notifier
+//! whose channel cannot be built (its messages stay pending in the store, nothing lost).
 //!
 //! On reload a notifier whose channel settings changed gets a new outbox that takes over the
 //! old one's undelivered messages; a removed notifier's undelivered messages are recorded as
@@ -14,11 +13,13 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::channel::AnyChannel;
 use super::ledger::Message;
-use super::webhook::WebhookChannel;
 use super::worker::{Links, Worker};
-use super::{NotifyError, log};
-use crate::config::{Notifier, NotifierKind};
+use super::{NotifierSet, log};
+use jiff::tz::TimeZone;
+
+use crate::config::Notifier;
 use crate::store::{DeliveryState, Write};
 
 /// How the outboxes are built.
@@ -29,8 +30,6 @@ pub(crate) struct Plumbing {
     pub tracker: TaskTracker,
     /// Cancelled when the daemon stops; every worker's token is a child of it.
     pub stop: CancellationToken,
-    /// The per-request limit of webhook calls.
-    pub request_timeout: std::time::Duration,
 }
 
 /// One notifier's outbox.
@@ -48,17 +47,19 @@ enum Outbox {
 /// Every configured notifier's outbox.
 pub(crate) struct Dispatcher {
     plumbing: Plumbing,
+    timezone: TimeZone,
     outboxes: BTreeMap<String, (Notifier, Outbox)>,
 }
 
 impl Dispatcher {
     /// Outboxes for `notifiers` (workers spawned on the tracker).
-    pub(crate) fn new(plumbing: Plumbing, notifiers: &[Notifier]) -> Dispatcher {
+    pub(crate) fn new(plumbing: Plumbing, notifiers: &NotifierSet) -> Dispatcher {
         let mut dispatcher = Dispatcher {
             plumbing,
+            timezone: notifiers.timezone.clone(),
             outboxes: BTreeMap::new(),
         };
-        for notifier in notifiers {
+        for notifier in &notifiers.notifiers {
             let outbox = dispatcher.open(notifier, VecDeque::new());
             dispatcher
                 .outboxes
@@ -94,11 +95,13 @@ impl Dispatcher {
 
     /// Applies a new notifier list: removed notifiers' messages are dropped, changed ones
     /// move to a new outbox, unchanged ones keep running.
-    pub(crate) async fn reconfigure(&mut self, notifiers: &[Notifier]) {
+    pub(crate) async fn reconfigure(&mut self, notifiers: NotifierSet) {
         let mut old = std::mem::take(&mut self.outboxes);
-        for notifier in notifiers {
+        let same_zone = self.timezone == notifiers.timezone;
+        self.timezone = notifiers.timezone;
+        for notifier in &notifiers.notifiers {
             let kept = match old.remove(&notifier.name) {
-                Some((before, outbox)) if same_channel(&before, notifier) => outbox,
+                Some((before, outbox)) if same_zone && same_channel(&before, notifier) => outbox,
                 Some((_, outbox)) => {
                     let undelivered = self.close(outbox).await;
                     self.open(notifier, undelivered)
@@ -124,14 +127,7 @@ impl Dispatcher {
 
     /// An outbox for `notifier` starting with `queue`.
     fn open(&mut self, notifier: &Notifier, queue: VecDeque<Message>) -> Outbox {
-        let channel = match (notifier.kind, &notifier.url) {
-            (NotifierKind::Webhook, Some(url)) => {
-                WebhookChannel::new(url, self.plumbing.request_timeout)
-            }
-            (NotifierKind::Webhook, None) => Err(NotifyError::Build("no url is configured".into())),
-            (kind, _) => Err(NotifyError::Unsupported(kind)),
-        };
-        let channel = match channel {
+        let channel = match AnyChannel::build(notifier, &self.timezone) {
             Ok(channel) => channel,
             Err(error) => {
                 log::unavailable(&notifier.name, &error);

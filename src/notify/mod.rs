@@ -9,22 +9,17 @@
 //! Layout:
 //! - `ledger`: the pure decisions (open once, send once per notifier, repeat, escalate,
 //!   resolve once, restore), with time as a parameter;
-//! - `payload`: the contract JSON of the generic webhook;
-//! - `webhook`: the webhook channel (reqwest, rustls, no redirects, 10 s per request);
+//! - `payload`: the contract JSON of the generic webhook; `render`: the text people read;
+//! - `channel`: webhook, wecom, dingtalk, feishu, exec and email;
 //! - `worker`, `backoff`: one delivery worker per notifier, retrying with backoff and jitter;
 //! - `dispatch`: the notifiers' outboxes, and what a reload does to them;
 //! - `task`: the ledger task that ties them to the store's writer; `log`: its log lines.
-//!
-//! Channels other than `webhook` (wecom, dingtalk, feishu, exec) arrive with the notifications
-//! issue. Until then their messages are recorded and kept pending in the store (nothing is
-//! lost), and each such notifier is reported once, at start or reload, as a `notify.failed`
-//! line saying so. Quiet hours arrive with them.
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration;
 
 use jiff::Timestamp;
+use jiff::tz::TimeZone;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -34,13 +29,14 @@ use crate::incident::IncidentChange;
 use crate::store::{DeliveryRecord, IncidentRecord, Store, StoreError, Writer};
 
 mod backoff;
+mod channel;
 mod dispatch;
 mod journal;
 mod ledger;
 mod log;
 mod payload;
+mod render;
 mod task;
-mod webhook;
 mod worker;
 
 pub use payload::{Payload, SCHEMA, rfc3339};
@@ -74,6 +70,16 @@ pub enum NotifyError {
     /// The receiver answered with a status other than 2xx.
     #[error("the receiver answered http status {0}")]
     Status(u16),
+    /// The receiver answered, but its reply says the message was refused (the chat bots
+    /// answer HTTP 200 with an error code in the body).
+    #[error("the receiver refused the message: {0}")]
+    Refused(String),
+    /// The exec notifier's program failed (could not start, exited non-zero, timed out).
+    #[error("the command failed: {0}")]
+    Command(String),
+    /// The mail could not be handed to the SMTP server.
+    #[error("the mail was not accepted: {0}")]
+    Mail(String),
 }
 
 /// What the store kept from the previous run, for [`Notifications::start`]: the ledger comes
@@ -146,20 +152,37 @@ impl Restored {
     }
 }
 
+/// The configured notifiers and the zone their times are read in (quiet hours, rendered
+/// deadlines): what [`Notifications::start`] and [`Notifications::reconfigure`] take.
+#[derive(Debug, Clone)]
+pub struct NotifierSet {
+    /// The `[[notifier]]`s.
+    pub notifiers: Vec<Notifier>,
+    /// `daemon.timezone`.
+    pub timezone: TimeZone,
+}
+
+impl NotifierSet {
+    /// The notifiers and zone of `config`.
+    pub fn of(config: &crate::config::Config) -> NotifierSet {
+        NotifierSet {
+            notifiers: config.notifiers.clone(),
+            timezone: config.daemon.timezone.clone(),
+        }
+    }
+}
+
 /// How the ledger task's timings are set (tests shorten them).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Tuning {
     /// The retry schedule of failing deliveries.
     pub backoff: Backoff,
-    /// The per-request limit of webhook calls.
-    pub request_timeout: Duration,
 }
 
 impl Default for Tuning {
     fn default() -> Tuning {
         Tuning {
             backoff: Backoff::default(),
-            request_timeout: webhook::REQUEST_TIMEOUT,
         }
     }
 }
@@ -182,7 +205,7 @@ impl Notifications {
     /// changes are recorded; the task then drains its queue into the store and ends
     /// ([`Notifications::closed`]), after which the writer can be closed.
     pub fn start(
-        notifiers: Vec<Notifier>,
+        notifiers: NotifierSet,
         restored: Restored,
         writer: Writer,
         tracker: &TaskTracker,
@@ -201,14 +224,15 @@ impl Notifications {
 
     /// [`Notifications::start`] writing through any `journal`, with chosen timings.
     pub(crate) fn start_with(
-        notifiers: Vec<Notifier>,
+        notifiers: NotifierSet,
         restored: Restored,
         journal: Arc<dyn Journal>,
         tracker: &TaskTracker,
         stop: CancellationToken,
         tuning: Tuning,
     ) -> Notifications {
-        let (ledger, resumed) = Ledger::restore(policies(&notifiers), &restored, Timestamp::now());
+        let (ledger, resumed) =
+            Ledger::restore(policies(&notifiers.notifiers), &restored, Timestamp::now());
         let (commands, receiver) = mpsc::unbounded_channel();
         let (outstanding_tx, outstanding) = watch::channel(0);
         let plumbing = Plumbing {
@@ -220,7 +244,6 @@ impl Notifications {
             },
             tracker: tracker.clone(),
             stop: stop.clone(),
-            request_timeout: tuning.request_timeout,
         };
         let mut dispatcher = Dispatcher::new(plumbing, &notifiers);
         if !resumed.writes.is_empty() {
@@ -260,7 +283,7 @@ impl Notifications {
 
     /// Applies a reloaded notifier list: new notifiers start, removed ones stop (their
     /// undelivered messages are dropped), changed ones restart keeping their queue.
-    pub fn reconfigure(&self, notifiers: Vec<Notifier>) {
+    pub fn reconfigure(&self, notifiers: NotifierSet) {
         let _ = self.commands.send(Command::Reconfigure(notifiers));
     }
 

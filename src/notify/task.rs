@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use super::dispatch::Dispatcher;
 use super::journal::Journal;
 use super::ledger::{Event, Ledger, Outcome, Policies, Policy};
-use super::log;
+use super::{NotifierSet, log};
 use crate::config::Notifier;
 use crate::incident::IncidentChange;
 use crate::store::DeliveryRecord;
@@ -27,7 +27,7 @@ pub(crate) enum Command {
     /// Apply a change from the keeper.
     Change(IncidentChange),
     /// Take a new notifier list (config reload).
-    Reconfigure(Vec<Notifier>),
+    Reconfigure(NotifierSet),
     /// A worker delivered a message.
     Delivered {
         /// The delivery as recorded.
@@ -93,8 +93,8 @@ impl LedgerTask {
                 self.commit(outcome);
             }
             Command::Reconfigure(notifiers) => {
-                self.ledger.reconfigure(policies(&notifiers));
-                self.dispatcher.reconfigure(&notifiers).await;
+                self.ledger.reconfigure(policies(&notifiers.notifiers));
+                self.dispatcher.reconfigure(notifiers).await;
             }
             Command::Delivered { delivery, at } => self.ledger.delivered(&delivery, at),
             Command::Barrier(answer) => {

@@ -1,4 +1,4 @@
-//! One delivery worker per webhook notifier: it sends that notifier's messages one at a time,
+//! One delivery worker per notifier: it sends that notifier's messages one at a time,
 //! in the order the ledger decided them, retrying a failing one with backoff for as long as
 //! the daemon runs (a notifier that is down delays its own messages, never anyone else's).
 //!
@@ -9,7 +9,6 @@
 //! pending in the store.
 
 use std::collections::VecDeque;
-use std::future::Future;
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -17,11 +16,10 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::backoff::Backoff;
+use super::channel::{Batch, Channel, Outgoing};
 use super::journal::Journal;
 use super::ledger::Message;
-use super::payload::Payload;
 use super::task::Command;
-use super::webhook::WebhookChannel;
 use super::{NotifyError, log};
 use crate::jitter::Jitter;
 use crate::store::{DeliveryState, Write};
@@ -37,19 +35,6 @@ pub(crate) struct Links {
     pub outstanding: watch::Sender<usize>,
     /// The retry schedule.
     pub backoff: Backoff,
-}
-
-/// How a worker hands one message to its receiver: the webhook in the daemon, a fake in tests
-/// (so the races between an answer and a stop can be staged exactly).
-pub(crate) trait Channel: Send + Sync + 'static {
-    /// Delivers `body` (the payload's JSON); `Ok` once the receiver accepted it.
-    fn deliver(&self, body: Vec<u8>) -> impl Future<Output = Result<(), NotifyError>> + Send;
-}
-
-impl Channel for WebhookChannel {
-    fn deliver(&self, body: Vec<u8>) -> impl Future<Output = Result<(), NotifyError>> + Send {
-        WebhookChannel::deliver(self, body)
-    }
 }
 
 /// One notifier's worker.
@@ -134,13 +119,10 @@ impl<C: Channel> Worker<C> {
         }
     }
 
-    /// One POST of `message` as sent at `sent_at`.
+    /// One send of `message` as of `sent_at`.
     async fn attempt(&self, message: &Message, sent_at: Timestamp) -> Result<(), NotifyError> {
-        let payload = Payload::new(&message.incident, &message.delivery, sent_at);
-        let body = payload
-            .to_bytes()
-            .map_err(|e| NotifyError::Encode(e.to_string()))?;
-        self.channel.deliver(body).await
+        let batch = Batch::one(message.clone());
+        self.channel.deliver(Outgoing::Alert(&batch), sent_at).await
     }
 
     /// Records and reports a delivery.

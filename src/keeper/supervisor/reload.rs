@@ -13,6 +13,7 @@ use crate::keeper::KeeperError;
 use crate::keeper::plan::{Plan, plan};
 use crate::keeper::providers::{Build, ProviderSlot};
 use crate::keeper::restore::configured_pair_writes;
+use crate::notify::NotifierSet;
 use crate::vendor::{Auth, Client, TokenPair};
 
 impl Supervisor {
@@ -46,7 +47,7 @@ impl Supervisor {
         if plan.notifiers_changed {
             self.shared
                 .notifications
-                .reconfigure(self.config.notifiers.clone());
+                .reconfigure(NotifierSet::of(&self.config));
         }
         self.restart(stopped, now);
         for name in &plan.devices_added {

@@ -96,9 +96,12 @@ async fn other_channels_keep_their_messages_pending_until_a_reload_makes_them_de
     );
     assert!(server.received_requests().await.unwrap().is_empty());
 
-    running
-        .notifications
-        .reconfigure(vec![notifier("bot", NotifierKind::Webhook, &url, true)]);
+    running.notifications.reconfigure(set(vec![notifier(
+        "bot",
+        NotifierKind::Webhook,
+        &url,
+        true,
+    )]));
     settle(&running.notifications).await;
     assert_eq!(bodies(&server, "/bot").await.len(), 1);
     assert_eq!(running.deliveries()[0].state, DeliveryState::Sent);
@@ -132,7 +135,7 @@ async fn a_removed_notifier_drops_its_undelivered_messages() {
     .await;
     running
         .notifications
-        .reconfigure(vec![webhook("team", &up, true)]);
+        .reconfigure(set(vec![webhook("team", &up, true)]));
     settle(&running.notifications).await;
     let states: Vec<_> = running
         .deliveries()

@@ -46,15 +46,18 @@ async fn settle(notifications: &Notifications) {
 }
 
 fn notifier(name: &str, kind: NotifierKind, url: &str, send_resolved: bool) -> Notifier {
-    Notifier {
-        name: name.into(),
-        kind,
-        url: Some(SecretString::from(url.to_owned())),
-        secret: None,
-        command: Vec::new(),
-        send_resolved,
-        repeat_interval: Duration::ZERO,
-        quiet_hours: None,
+    let mut notifier = Notifier::new(name, kind);
+    notifier.url = Some(SecretString::from(url.to_owned()));
+    notifier.send_resolved = send_resolved;
+    notifier.timeout = Duration::from_secs(5);
+    notifier
+}
+
+/// `notifiers` with times read in UTC.
+fn set(notifiers: Vec<Notifier>) -> NotifierSet {
+    NotifierSet {
+        notifiers,
+        timezone: jiff::tz::TimeZone::UTC,
     }
 }
 
@@ -110,11 +113,10 @@ fn start(notifiers: Vec<Notifier>, restored: Restored, journal: MemoryJournal) -
             first: Duration::from_millis(50),
             cap: Duration::from_millis(200),
         },
-        request_timeout: Duration::from_secs(5),
     };
     let journal_handle: Arc<dyn Journal> = Arc::new(journal.clone());
     let notifications = Notifications::start_with(
-        notifiers,
+        set(notifiers),
         restored,
         journal_handle,
         &tracker,

@@ -20,7 +20,8 @@ where
     let tracker = TaskTracker::new();
     let stop = CancellationToken::new();
     let notifiers = vec![webhook("ops", server, true)];
-    let notifications = Notifications::start(notifiers, restored, writer, &tracker, stop.clone());
+    let notifications =
+        Notifications::start(set(notifiers), restored, writer, &tracker, stop.clone());
     during(notifications.clone()).await;
     stop.cancel();
     tokio::time::timeout(WAIT, notifications.closed())

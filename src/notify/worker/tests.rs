@@ -19,7 +19,11 @@ struct Staged {
 }
 
 impl Channel for Staged {
-    fn deliver(&self, _body: Vec<u8>) -> impl Future<Output = Result<(), NotifyError>> + Send {
+    fn deliver(
+        &self,
+        _outgoing: Outgoing<'_>,
+        _sent_at: Timestamp,
+    ) -> impl Future<Output = Result<(), NotifyError>> + Send {
         let (answer, answered) = oneshot::channel();
         let _ = self.started.send(answer);
         async move {

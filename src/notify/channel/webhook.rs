@@ -1,4 +1,5 @@
-//! The generic webhook channel: one POST of the contract JSON per message.
+//! The generic webhook channel: one POST of the contract JSON per message (a batch is posted
+//! message by message, in order), and for `notify-test` a `session-keeper.test.v1` object.
 //!
 //! A 2xx answer is delivered; any other status (redirects included: they are not followed,
 //! since the URL may carry a key and a redirect would hand the message to wherever it
@@ -13,10 +14,15 @@ use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::NotifyError;
+use jiff::Timestamp;
 
-/// The product's per-request limit.
-pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+use super::Outgoing;
+use crate::notify::NotifyError;
+use crate::notify::payload::{Payload, rfc3339};
+
+/// The `schema` of the `notify-test` message: receivers switching on `schema` can tell it
+/// from an alert.
+pub(crate) const TEST_SCHEMA: &str = "session-keeper.test.v1";
 
 /// Connect attempts never wait longer than this, whatever the request limit.
 const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -56,6 +62,38 @@ impl WebhookChannel {
         scrub.extend(url.query().filter(|q| !q.is_empty()).map(str::to_owned));
         scrub.extend(url.password().map(str::to_owned));
         Ok(WebhookChannel { client, url, scrub })
+    }
+
+    /// Sends `outgoing`: each message's payload in order (stopping at the first failure, so
+    /// the worker retries the batch), or the test object.
+    pub(crate) async fn send(
+        &self,
+        outgoing: Outgoing<'_>,
+        sent_at: Timestamp,
+    ) -> Result<(), NotifyError> {
+        match outgoing {
+            Outgoing::Alert(batch) => {
+                for message in &batch.messages {
+                    let payload = Payload::new(&message.incident, &message.delivery, sent_at);
+                    let body = payload
+                        .to_bytes()
+                        .map_err(|e| NotifyError::Encode(e.to_string()))?;
+                    self.deliver(body).await?;
+                }
+                Ok(())
+            }
+            Outgoing::Test { notifier } => {
+                let body = serde_json::json!({
+                    "schema": TEST_SCHEMA,
+                    "notifier": notifier,
+                    "summary": "session-keeper test message: this notifier works",
+                    "sent_at": rfc3339(sent_at),
+                });
+                let body =
+                    serde_json::to_vec(&body).map_err(|e| NotifyError::Encode(e.to_string()))?;
+                self.deliver(body).await
+            }
+        }
     }
 
     /// Posts `body` (the payload's JSON); `Ok` on a 2xx answer.

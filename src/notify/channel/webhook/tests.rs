@@ -20,7 +20,10 @@ async fn posts_the_body_as_json_and_a_2xx_is_delivered() {
         .respond_with(ResponseTemplate::new(204))
         .mount(&server)
         .await;
-    let hook = channel(&format!("{}/hook?key=k1", server.uri()), REQUEST_TIMEOUT);
+    let hook = channel(
+        &format!("{}/hook?key=k1", server.uri()),
+        crate::config::DEFAULT_TIMEOUT,
+    );
     let body = br#"{"schema":"session-keeper.alert.v1"}"#.to_vec();
     hook.deliver(body.clone()).await.unwrap();
 
@@ -50,11 +53,17 @@ async fn any_other_status_is_a_failure_and_redirects_are_not_followed() {
         .mount(&server)
         .await;
 
-    let down = channel(&format!("{}/down", server.uri()), REQUEST_TIMEOUT);
+    let down = channel(
+        &format!("{}/down", server.uri()),
+        crate::config::DEFAULT_TIMEOUT,
+    );
     let error = down.deliver(b"{}".to_vec()).await.unwrap_err();
     assert!(matches!(error, NotifyError::Status(500)), "{error}");
 
-    let moved = channel(&format!("{}/moved", server.uri()), REQUEST_TIMEOUT);
+    let moved = channel(
+        &format!("{}/moved", server.uri()),
+        crate::config::DEFAULT_TIMEOUT,
+    );
     let error = moved.deliver(b"{}".to_vec()).await.unwrap_err();
     assert!(matches!(error, NotifyError::Status(302)), "{error}");
     let requests = server.received_requests().await.unwrap();
@@ -79,7 +88,7 @@ async fn transport_errors_never_show_the_url() {
     let port = listener.local_addr().unwrap().port();
     drop(listener);
     let url = format!("http://127.0.0.1:{port}/cgi-bin/webhook/send?key=s3cr3t-key");
-    let refused = channel(&url, REQUEST_TIMEOUT);
+    let refused = channel(&url, crate::config::DEFAULT_TIMEOUT);
     let error = refused.deliver(b"{}".to_vec()).await.unwrap_err();
     let text = error.to_string();
     assert!(matches!(error, NotifyError::Transport(_)), "{text}");
@@ -92,9 +101,12 @@ async fn transport_errors_never_show_the_url() {
 fn only_http_urls_make_a_channel() {
     let bad = WebhookChannel::new(
         &SecretString::from("ftp://example.invalid/x"),
-        REQUEST_TIMEOUT,
+        crate::config::DEFAULT_TIMEOUT,
     );
     assert!(matches!(bad, Err(NotifyError::Build(_))));
-    let garbage = WebhookChannel::new(&SecretString::from("not a url"), REQUEST_TIMEOUT);
+    let garbage = WebhookChannel::new(
+        &SecretString::from("not a url"),
+        crate::config::DEFAULT_TIMEOUT,
+    );
     assert!(matches!(garbage, Err(NotifyError::Build(_))));
 }

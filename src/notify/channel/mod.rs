@@ -1,0 +1,112 @@
+//! The channels a notifier delivers through, behind one [`Channel`] trait the workers and
+//! `notify-test` use.
+//!
+//! A worker hands its channel an [`Outgoing`]: a [`Batch`] of ledger messages (one message, a
+//! group of one provider's devices, or a digest of whatever waited behind the rate limit) or
+//! the `notify-test` message. Each channel renders it its own way:
+//! - `webhook`: the DESIGN.md §5 payload, one POST per message, unchanged;
+//! - `wecom`, `dingtalk`, `feishu`: one rendered bot message ([`super::render`]); the JSON
+//!   reply's error code decides success, since these bots answer HTTP 200 to failures too;
+//! - `exec`: the program, once per message, with the payload on stdin and in the environment;
+//! - `email`: one mail over SMTP with the rendered text.
+//!
+//! [`AnyChannel::build`] turns a configured notifier into its channel.
+
+use std::future::Future;
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+
+use super::NotifyError;
+use super::ledger::Message;
+use crate::config::{Notifier, NotifierKind};
+
+pub(crate) mod webhook;
+
+pub(crate) use webhook::WebhookChannel;
+
+/// How the messages of one send were put together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// One message about one incident.
+    One,
+    /// Messages of one provider, one kind and one status (firing or resolved): an outage of
+    /// many devices, told once.
+    Group,
+    /// Whatever waited behind the rate limit, merged into one message.
+    Digest,
+}
+
+/// The messages one send carries; never empty.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Batch {
+    /// How they were put together.
+    pub shape: Shape,
+    /// The ledger messages, in the order they were decided.
+    pub messages: Vec<Message>,
+}
+
+impl Batch {
+    /// A batch of a single message.
+    pub(crate) fn one(message: Message) -> Batch {
+        Batch {
+            shape: Shape::One,
+            messages: vec![message],
+        }
+    }
+}
+
+/// What a channel is asked to send.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Outgoing<'a> {
+    /// Ledger messages.
+    Alert(&'a Batch),
+    /// The `notify-test` message, clearly marked as a test, naming the notifier.
+    Test {
+        /// The notifier being tested.
+        notifier: &'a str,
+    },
+}
+
+/// How a worker (or `notify-test`) hands one send to its receiver: the real channels in the
+/// daemon, a fake in tests (so the races between an answer and a stop can be staged exactly).
+pub(crate) trait Channel: Send + Sync + 'static {
+    /// Sends `outgoing` as of `sent_at`; `Ok` once the receiver accepted all of it.
+    fn deliver(
+        &self,
+        outgoing: Outgoing<'_>,
+        sent_at: Timestamp,
+    ) -> impl Future<Output = Result<(), NotifyError>> + Send;
+}
+
+/// Every channel this build has, so a worker can hold any of them without boxing futures.
+#[derive(Debug)]
+pub(crate) enum AnyChannel {
+    /// The generic webhook.
+    Webhook(WebhookChannel),
+}
+
+impl AnyChannel {
+    /// The channel `notifier` delivers through; `timezone` is where rendered times are read.
+    pub(crate) fn build(
+        notifier: &Notifier,
+        timezone: &TimeZone,
+    ) -> Result<AnyChannel, NotifyError> {
+        let _ = timezone;
+        match (notifier.kind, &notifier.url) {
+            (NotifierKind::Webhook, Some(url)) => {
+                WebhookChannel::new(url, notifier.timeout).map(AnyChannel::Webhook)
+            }
+            (NotifierKind::Webhook, None) => Err(NotifyError::Build("no url is configured".into())),
+            (kind, _) => Err(NotifyError::Unsupported(kind)),
+        }
+    }
+}
+
+impl Channel for AnyChannel {
+    async fn deliver(&self, outgoing: Outgoing<'_>, sent_at: Timestamp) -> Result<(), NotifyError> {
+        match self {
+            AnyChannel::Webhook(channel) => channel.send(outgoing, sent_at).await,
+        }
+    }
+}
