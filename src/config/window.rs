@@ -3,6 +3,8 @@
 use std::fmt;
 
 use jiff::civil::Time;
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
 
 const MINUTES_PER_DAY: u16 = 24 * 60;
 
@@ -65,6 +67,30 @@ impl Window {
     /// written `24:00` is midnight, `00:00`.
     pub fn end(&self) -> Time {
         to_time(self.end)
+    }
+
+    /// The first moment after `after` at which the local clock in `zone` reads the window's
+    /// end: when what waits for the window (quiet hours) may go. Read in the zone, so a
+    /// daylight-saving change between now and then is counted; an end that falls in a
+    /// skipped hour comes as the same instant an hour later on the clock.
+    pub fn next_end(&self, after: Timestamp, zone: &TimeZone) -> Timestamp {
+        let mut date = after.to_zoned(zone.clone()).date();
+        // The end today, else tomorrow; a third day only if a zone change swallowed a day.
+        for _ in 0..3 {
+            let end = zone.to_ambiguous_zoned(date.to_datetime(self.end()));
+            if let Ok(end) = end.compatible()
+                && end.timestamp() > after
+            {
+                return end.timestamp();
+            }
+            match date.tomorrow() {
+                Ok(next) => date = next,
+                Err(_) => break,
+            }
+        }
+        after
+            .saturating_add(SignedDuration::from_hours(24))
+            .unwrap_or(after)
     }
 }
 
@@ -186,6 +212,44 @@ mod tests {
         assert!(evening.contains(time(23, 59, 0, 0)));
         assert!(!evening.contains(time(0, 0, 0, 0)));
         assert!(!evening.contains(time(21, 59, 0, 0)));
+    }
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn next_end_is_the_first_end_after_the_moment_in_the_zone() {
+        let shanghai = TimeZone::get("Asia/Shanghai").unwrap();
+        let night = Window::parse("23:00-08:00").unwrap();
+        // 23:30 local (15:30 UTC): the window ends at 08:00 the next morning.
+        let end = night.next_end(at("2026-11-21T15:30:00Z"), &shanghai);
+        assert_eq!(end, at("2026-11-22T00:00:00Z"));
+        // 02:00 local (18:00 UTC the day before): 08:00 the same local morning.
+        let end = night.next_end(at("2026-11-21T18:00:00Z"), &shanghai);
+        assert_eq!(end, at("2026-11-22T00:00:00Z"));
+        // Exactly at the end: the next one, a day later.
+        let end = night.next_end(at("2026-11-22T00:00:00Z"), &shanghai);
+        assert_eq!(end, at("2026-11-23T00:00:00Z"));
+        let to_midnight = Window::parse("22:00-24:00").unwrap();
+        let end = to_midnight.next_end(at("2026-11-21T14:30:00Z"), &shanghai);
+        assert_eq!(end, at("2026-11-21T16:00:00Z"), "local midnight");
+    }
+
+    #[test]
+    fn next_end_counts_daylight_saving_changes() {
+        let new_york = TimeZone::get("America/New_York").unwrap();
+        let night = Window::parse("22:00-07:00").unwrap();
+        // 2026-03-08 02:00 EST jumps to 03:00 EDT: the night is an hour shorter.
+        let end = night.next_end(at("2026-03-08T03:00:00Z"), &new_york);
+        assert_eq!(end, at("2026-03-08T11:00:00Z"), "07:00 EDT");
+        // An end inside the skipped hour comes at the same instant, 03:30 EDT on the clock.
+        let skipped = Window::parse("01:00-02:30").unwrap();
+        let end = skipped.next_end(at("2026-03-08T06:10:00Z"), &new_york);
+        assert_eq!(end, at("2026-03-08T07:30:00Z"));
+        // 2026-11-01 02:00 EDT falls back to 01:00 EST: the night is an hour longer.
+        let end = night.next_end(at("2026-11-01T03:00:00Z"), &new_york);
+        assert_eq!(end, at("2026-11-01T12:00:00Z"), "07:00 EST");
     }
 
     #[test]

@@ -34,6 +34,7 @@ mod dispatch;
 mod journal;
 mod ledger;
 mod log;
+mod pacing;
 mod payload;
 mod render;
 mod task;
