@@ -1,9 +1,10 @@
 //! The notifiers' outboxes: a delivery worker per notifier, and a held queue for a notifier
 //! whose channel cannot be built (its messages stay pending in the store, nothing lost).
 //!
-//! On reload a notifier whose channel settings changed gets a new outbox that takes over the
-//! old one's undelivered messages; a removed notifier's undelivered messages are recorded as
-//! dropped.
+//! Every kind is built through [`AnyChannel::build`]; its worker paces it ([`Pacing`], from
+//! the notifier and `daemon.timezone`). On reload a notifier whose channel or pacing settings
+//! changed gets a new outbox that takes over the old one's undelivered messages; a removed
+//! notifier's undelivered messages are recorded as dropped.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -13,13 +14,14 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::channel::AnyChannel;
-use super::ledger::Message;
-use super::worker::{Links, Worker};
-use super::{NotifierSet, log};
 use jiff::tz::TimeZone;
 
-use crate::config::Notifier;
+use super::channel::{AnyChannel, Channel};
+use super::ledger::Message;
+use super::pacing::Pacing;
+use super::worker::{Links, Worker};
+use super::{NotifierSet, log};
+use crate::config::{Email, Notifier};
 use crate::store::{DeliveryState, Write};
 
 /// How the outboxes are built.
@@ -30,6 +32,9 @@ pub(crate) struct Plumbing {
     pub tracker: TaskTracker,
     /// Cancelled when the daemon stops; every worker's token is a child of it.
     pub stop: CancellationToken,
+    /// Tests: every worker delivers to this recorder instead of its channel.
+    #[cfg(test)]
+    pub recorder: Option<super::tests::Recorder>,
 }
 
 /// One notifier's outbox.
@@ -101,7 +106,13 @@ impl Dispatcher {
         self.timezone = notifiers.timezone;
         for notifier in &notifiers.notifiers {
             let kept = match old.remove(&notifier.name) {
-                Some((before, outbox)) if same_zone && same_channel(&before, notifier) => outbox,
+                Some((before, outbox))
+                    if same_zone
+                        && same_channel(&before, notifier)
+                        && same_pacing(&before, notifier) =>
+                {
+                    outbox
+                }
                 Some((_, outbox)) => {
                     let undelivered = self.close(outbox).await;
                     self.open(notifier, undelivered)
@@ -125,21 +136,33 @@ impl Dispatcher {
         }
     }
 
-    /// An outbox for `notifier` starting with `queue`.
+    /// An outbox for `notifier` starting with `queue`: a worker, or held messages when its
+    /// channel cannot be built.
     fn open(&mut self, notifier: &Notifier, queue: VecDeque<Message>) -> Outbox {
-        let channel = match AnyChannel::build(notifier, &self.timezone) {
-            Ok(channel) => channel,
+        let pacing = Pacing::of(notifier, &self.timezone);
+        #[cfg(test)]
+        if let Some(recorder) = &self.plumbing.recorder {
+            let channel = recorder.clone();
+            return self.spawn(channel, pacing, queue);
+        }
+        match AnyChannel::build(notifier, &self.timezone) {
+            Ok(channel) => self.spawn(channel, pacing, queue),
             Err(error) => {
                 log::unavailable(&notifier.name, &error);
-                return Outbox::Held(queue);
+                Outbox::Held(queue)
             }
-        };
+        }
+    }
+
+    /// Spawns a worker delivering `queue` and what follows through `channel`.
+    fn spawn<C: Channel>(&self, channel: C, pacing: Pacing, queue: VecDeque<Message>) -> Outbox {
         let links = self.plumbing.links.clone();
         links.outstanding.send_modify(|n| *n += queue.len());
         let cancel = self.plumbing.stop.child_token();
         let (inbox, receiver) = mpsc::unbounded_channel();
         let worker = Worker {
             channel,
+            pacing,
             links,
             cancel: cancel.clone(),
         };
@@ -198,12 +221,40 @@ async fn close_outbox(plumbing: &Plumbing, outbox: Outbox) -> VecDeque<Message> 
 
 /// True when `a` and `b` deliver the same way (so a reload can keep `a`'s worker running).
 fn same_channel(a: &Notifier, b: &Notifier) -> bool {
-    fn same(a: &Option<SecretString>, b: &Option<SecretString>) -> bool {
-        match (a, b) {
-            (Some(a), Some(b)) => a.expose_secret() == b.expose_secret(),
-            (None, None) => true,
-            _ => false,
-        }
+    a.kind == b.kind
+        && same_secret(&a.url, &b.url)
+        && same_secret(&a.secret, &b.secret)
+        && a.command == b.command
+        && a.timeout == b.timeout
+        && a.language == b.language
+        && same_email(a.email.as_ref(), b.email.as_ref())
+}
+
+/// True when `a` and `b` pace their messages the same way (the zone is compared apart).
+fn same_pacing(a: &Notifier, b: &Notifier) -> bool {
+    a.quiet_hours == b.quiet_hours && a.rate_limit == b.rate_limit && a.group_wait == b.group_wait
+}
+
+fn same_secret(a: &Option<SecretString>, b: &Option<SecretString>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a.expose_secret() == b.expose_secret(),
+        (None, None) => true,
+        _ => false,
     }
-    a.kind == b.kind && same(&a.url, &b.url) && same(&a.secret, &b.secret) && a.command == b.command
+}
+
+fn same_email(a: Option<&Email>, b: Option<&Email>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => {
+            a.host == b.host
+                && a.port == b.port
+                && a.tls == b.tls
+                && a.username == b.username
+                && same_secret(&a.password, &b.password)
+                && a.from == b.from
+                && a.to == b.to
+        }
+        (None, None) => true,
+        _ => false,
+    }
 }

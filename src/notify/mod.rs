@@ -12,6 +12,8 @@
 //! - `payload`: the contract JSON of the generic webhook; `render`: the text people read;
 //! - `channel`: webhook, wecom, dingtalk, feishu, exec and email;
 //! - `worker`, `backoff`: one delivery worker per notifier, retrying with backoff and jitter;
+//! - `pacing`: when a worker's messages go and together with which (quiet hours, grouping,
+//!   rate limit and digests), with time as a parameter;
 //! - `dispatch`: the notifiers' outboxes, and what a reload does to them;
 //! - `task`: the ledger task that ties them to the store's writer; `log`: its log lines.
 
@@ -47,7 +49,7 @@ use dispatch::{Dispatcher, Plumbing};
 use journal::Journal;
 use ledger::Ledger;
 use task::{Command, LedgerTask, policies};
-use worker::Links;
+use worker::{Clock, Links};
 
 /// Why a message could not be delivered (each attempt's error, recorded as the delivery's
 /// `last_error` and logged; never containing a URL or a secret).
@@ -173,19 +175,15 @@ impl NotifierSet {
     }
 }
 
-/// How the ledger task's timings are set (tests shorten them).
-#[derive(Debug, Clone, Copy)]
+/// How the ledger task's timings are set (tests shorten them, and may record what the
+/// workers send instead of sending it).
+#[derive(Clone, Default)]
 pub(crate) struct Tuning {
     /// The retry schedule of failing deliveries.
     pub backoff: Backoff,
-}
-
-impl Default for Tuning {
-    fn default() -> Tuning {
-        Tuning {
-            backoff: Backoff::default(),
-        }
-    }
+    /// Tests: every worker delivers to this recorder instead of its channel.
+    #[cfg(test)]
+    pub recorder: Option<tests::Recorder>,
 }
 
 /// The keeper's handle to the ledger task; cheap to clone.
@@ -242,9 +240,12 @@ impl Notifications {
                 reports: commands.clone(),
                 outstanding: outstanding_tx,
                 backoff: tuning.backoff,
+                clock: Clock::Wall,
             },
             tracker: tracker.clone(),
             stop: stop.clone(),
+            #[cfg(test)]
+            recorder: tuning.recorder,
         };
         let mut dispatcher = Dispatcher::new(plumbing, &notifiers);
         if !resumed.writes.is_empty() {

@@ -135,7 +135,7 @@ fn record(journal: &dyn Journal, writes: Vec<crate::store::Write>, events: &[Eve
     }
     for event in events {
         match event {
-            Event::Opened(incident) => log::opened(incident),
+            Event::Opened(incident) => log::opened(incident, None),
             Event::Resolved(incident) => log::resolved(incident),
         }
     }

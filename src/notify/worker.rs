@@ -1,28 +1,69 @@
-//! One delivery worker per notifier: it sends that notifier's messages one at a time,
-//! in the order the ledger decided them, retrying a failing one with backoff for as long as
-//! the daemon runs (a notifier that is down delays its own messages, never anyone else's).
+//! One delivery worker per notifier: it keeps that notifier's queue, asks [`Pacing`] what may
+//! go now (quiet hours, grouping, rate limit), sends that as one [`Batch`], and waits for the
+//! moment the plan names or for a new message, whichever comes first (a new message may change
+//! the plan: join a group, or tip the rate limit into a digest). A notifier that is down delays
+//! its own messages, never anyone else's: a failing batch is retried with backoff, and
+//! re-planned when the backoff ends, so messages that arrived meanwhile may join a digest.
 //!
-//! Every attempt is recorded (attempts, last error, and the sent time once delivered), then
-//! reported to the ledger so it can start the repeat clock. On cancellation the worker starts
-//! no new attempt, abandons a request still waiting for its answer (an answer already in is
-//! recorded first) and hands back what it had not delivered; those deliveries are still
-//! pending in the store.
+//! Every attempt is recorded, one journal batch per send, so a batch is never half-recorded:
+//! on success every message in it is marked sent (and reported to the ledger, which starts its
+//! repeat clock), on failure every message counts the attempt and its error. The rate limit
+//! counts the sends that reached the receiver: delivered ones and refusals (an error code,
+//! an HTTP status, a timeout, a failed command or a mail the server did not take), not the
+//! requests that never got there (transport errors), since bots count the requests they get.
+//!
+//! On cancellation the worker starts no new attempt, abandons a request still waiting for its
+//! answer (an answer already in is recorded first) and hands back what it had not delivered;
+//! those deliveries are still pending in the store.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::time::Duration;
 
 use jiff::Timestamp;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::backoff::Backoff;
-use super::channel::{Batch, Channel, Outgoing};
+use super::channel::{Batch, Channel, Outgoing, Shape};
 use super::journal::Journal;
 use super::ledger::Message;
+use super::pacing::{self, Pacing, Pick, Plan};
 use super::task::Command;
 use super::{NotifyError, log};
 use crate::jitter::Jitter;
 use crate::store::{DeliveryState, Write};
+
+/// The longest a worker sleeps before planning again, so a wall clock that was set while it
+/// waited (quiet hours read it) is noticed within a minute.
+const MAX_WAIT: Duration = Duration::from_secs(60);
+
+/// Where a worker reads the time: pacing and `sent_at` need a timestamp, and tests with
+/// paused tokio time need one that moves with tokio's clock.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Clock {
+    /// The system clock (the daemon).
+    Wall,
+    /// `base` plus the tokio time elapsed since `since`.
+    #[cfg(test)]
+    Tokio {
+        /// The timestamp at `since`.
+        base: Timestamp,
+        /// The tokio instant `base` stands for.
+        since: tokio::time::Instant,
+    },
+}
+
+impl Clock {
+    /// The time now.
+    pub(crate) fn now(&self) -> Timestamp {
+        match self {
+            Clock::Wall => Timestamp::now(),
+            #[cfg(test)]
+            Clock::Tokio { base, since } => base.saturating_add(since.elapsed()).unwrap_or(*base),
+        }
+    }
+}
 
 /// What a worker shares with the ledger task.
 #[derive(Clone)]
@@ -35,62 +76,68 @@ pub(crate) struct Links {
     pub outstanding: watch::Sender<usize>,
     /// The retry schedule.
     pub backoff: Backoff,
+    /// The time.
+    pub clock: Clock,
 }
 
 /// One notifier's worker.
 pub(crate) struct Worker<C> {
     /// Its delivery side.
     pub channel: C,
+    /// When its messages may go.
+    pub pacing: Pacing,
     /// Shared plumbing.
     pub links: Links,
     /// Stops the worker (the notifier was removed or changed, or the daemon stops).
     pub cancel: CancellationToken,
 }
 
+/// What a worker remembers between sends.
+struct Memory {
+    /// When the recent sends that count against the rate limit went.
+    sends: VecDeque<Timestamp>,
+    /// Failed sends in a row.
+    failures: u32,
+    /// No send before this (the backoff after a failure).
+    retry_at: Option<Timestamp>,
+    jitter: Jitter,
+}
+
 impl<C: Channel> Worker<C> {
-    /// Delivers `queue`, then whatever arrives in `inbox`, until cancelled or the inbox
-    /// closes; returns the messages it did not deliver, oldest first.
+    /// Delivers `queue`, then whatever arrives in `inbox`, as pacing allows, until cancelled
+    /// or the inbox closes; returns the messages it did not deliver, oldest first.
     pub(crate) async fn run(
         self,
         mut inbox: mpsc::UnboundedReceiver<Message>,
         mut queue: VecDeque<Message>,
     ) -> VecDeque<Message> {
-        let mut failures: u32 = 0;
-        let mut jitter = Jitter::new();
+        let mut memory = Memory {
+            sends: VecDeque::new(),
+            failures: 0,
+            retry_at: None,
+            jitter: Jitter::new(),
+        };
         loop {
             while let Ok(message) = inbox.try_recv() {
                 queue.push_back(message);
             }
-            let Some(message) = queue.front_mut() else {
-                tokio::select! {
-                    biased;
-                    () = self.cancel.cancelled() => break,
-                    next = inbox.recv() => match next {
-                        Some(message) => queue.push_back(message),
-                        None => break,
-                    },
-                }
-                continue;
+            let now = self.links.clock.now();
+            pacing::forget_old(&mut memory.sends, now);
+            let plan = match memory.retry_at {
+                Some(at) if at > now && !queue.is_empty() => Plan::Wait(at),
+                _ => self.pacing.plan(&queue, &memory.sends, now),
             };
-            let Some((sent_at, result)) = self.attempt_unless_stopped(message).await else {
+            let carry_on = match plan {
+                Plan::Send(pick) => self.send(&mut queue, pick, &mut memory).await,
+                Plan::Wait(until) => {
+                    let wait = Duration::try_from(until.duration_since(now)).unwrap_or_default();
+                    self.wait(&mut inbox, &mut queue, Some(wait.min(MAX_WAIT)))
+                        .await
+                }
+                Plan::Idle => self.wait(&mut inbox, &mut queue, None).await,
+            };
+            if !carry_on {
                 break;
-            };
-            match result {
-                Ok(()) => {
-                    failures = 0;
-                    self.delivered(message, sent_at);
-                    queue.pop_front();
-                }
-                Err(error) => {
-                    failures = failures.saturating_add(1);
-                    self.failed(message, &error);
-                    let delay = self.links.backoff.delay(failures, jitter.unit());
-                    tokio::select! {
-                        biased;
-                        () = self.cancel.cancelled() => break,
-                        () = tokio::time::sleep(delay) => {}
-                    }
-                }
             }
         }
         while let Ok(message) = inbox.try_recv() {
@@ -99,61 +146,156 @@ impl<C: Channel> Worker<C> {
         queue
     }
 
-    /// One attempt at `message` and when it was sent, unless the worker is stopped: `None`
+    /// Waits for a new message (queued), for `wait` to pass, or for the stop; false when the
+    /// worker should end.
+    async fn wait(
+        &self,
+        inbox: &mut mpsc::UnboundedReceiver<Message>,
+        queue: &mut VecDeque<Message>,
+        wait: Option<Duration>,
+    ) -> bool {
+        let sleep = async {
+            match wait {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            biased;
+            () = self.cancel.cancelled() => false,
+            next = inbox.recv() => match next {
+                Some(message) => {
+                    queue.push_back(message);
+                    true
+                }
+                None => false,
+            },
+            () = sleep => true,
+        }
+    }
+
+    /// Sends the picked messages as one batch and records the outcome; false when the worker
+    /// was stopped before or during the attempt (nothing recorded, the queue unchanged).
+    async fn send(&self, queue: &mut VecDeque<Message>, pick: Pick, memory: &mut Memory) -> bool {
+        let batch = Batch {
+            shape: pick.shape,
+            messages: pick
+                .indices
+                .iter()
+                .filter_map(|index| queue.get(*index).cloned())
+                .collect(),
+        };
+        let Some((sent_at, result)) = self.attempt_unless_stopped(&batch).await else {
+            return false;
+        };
+        if result.as_ref().map_or_else(reached, |()| true) {
+            memory.sends.push_back(sent_at);
+        }
+        match result {
+            Ok(()) => {
+                memory.failures = 0;
+                memory.retry_at = None;
+                let mut sent = Vec::with_capacity(pick.indices.len());
+                for index in pick.indices.iter().rev() {
+                    sent.extend(queue.remove(*index));
+                }
+                sent.reverse();
+                self.delivered(sent, pick.shape, sent_at);
+            }
+            Err(error) => {
+                memory.failures = memory.failures.saturating_add(1);
+                self.failed(queue, &pick, &error);
+                let delay = self
+                    .links
+                    .backoff
+                    .delay(memory.failures, memory.jitter.unit());
+                let now = self.links.clock.now();
+                memory.retry_at = Some(now.saturating_add(delay).unwrap_or(now));
+            }
+        }
+        true
+    }
+
+    /// One attempt at `batch` and when it was sent, unless the worker is stopped: `None`
     /// when it was stopped before the attempt or while the attempt still waited for its
     /// answer. The attempt is polled first, so an answer that is in when the stop arrives
     /// counts: dropping it would leave a delivered message pending, sent again after the
     /// restart.
     async fn attempt_unless_stopped(
         &self,
-        message: &Message,
+        batch: &Batch,
     ) -> Option<(Timestamp, Result<(), NotifyError>)> {
         if self.cancel.is_cancelled() {
             return None;
         }
-        let sent_at = Timestamp::now();
+        let sent_at = self.links.clock.now();
         tokio::select! {
             biased;
-            result = self.attempt(message, sent_at) => Some((sent_at, result)),
+            result = self.channel.deliver(Outgoing::Alert(batch), sent_at) => Some((sent_at, result)),
             () = self.cancel.cancelled() => None,
         }
     }
 
-    /// One send of `message` as of `sent_at`.
-    async fn attempt(&self, message: &Message, sent_at: Timestamp) -> Result<(), NotifyError> {
-        let batch = Batch::one(message.clone());
-        self.channel.deliver(Outgoing::Alert(&batch), sent_at).await
-    }
-
-    /// Records and reports a delivery.
-    fn delivered(&self, message: &mut Message, sent_at: Timestamp) {
-        let delivery = &mut message.delivery;
-        delivery.attempts = delivery.attempts.saturating_add(1);
-        delivery.state = DeliveryState::Sent;
-        delivery.sent_at = Some(sent_at);
-        delivery.last_error = None;
-        self.links
-            .journal
-            .record(vec![Write::Delivery(delivery.clone())]);
-        log::sent(&message.incident, delivery);
-        let _ = self.links.reports.send(Command::Delivered {
-            delivery: delivery.clone(),
-            at: sent_at,
-        });
+    /// Records the delivered `messages` (one journal batch) and reports each.
+    fn delivered(&self, mut messages: Vec<Message>, shape: Shape, sent_at: Timestamp) {
+        let size = messages.len();
+        let mut writes = Vec::with_capacity(size);
+        for message in &mut messages {
+            let delivery = &mut message.delivery;
+            delivery.attempts = delivery.attempts.saturating_add(1);
+            delivery.state = DeliveryState::Sent;
+            delivery.sent_at = Some(sent_at);
+            delivery.last_error = None;
+            writes.push(Write::Delivery(delivery.clone()));
+        }
+        self.links.journal.record(writes);
+        for message in messages {
+            log::sent(&message.incident, &message.delivery, shape, size);
+            let _ = self.links.reports.send(Command::Delivered {
+                delivery: message.delivery,
+                at: sent_at,
+            });
+        }
         self.links
             .outstanding
-            .send_modify(|n| *n = n.saturating_sub(1));
+            .send_modify(|n| *n = n.saturating_sub(size));
     }
 
-    /// Records a failed attempt.
-    fn failed(&self, message: &mut Message, error: &NotifyError) {
-        let delivery = &mut message.delivery;
-        delivery.attempts = delivery.attempts.saturating_add(1);
-        delivery.last_error = Some(error.to_string());
-        self.links
-            .journal
-            .record(vec![Write::Delivery(delivery.clone())]);
-        log::failed(&message.incident, delivery, error);
+    /// Records a failed attempt on every picked message (one journal batch).
+    fn failed(&self, queue: &mut VecDeque<Message>, pick: &Pick, error: &NotifyError) {
+        let mut writes = Vec::with_capacity(pick.indices.len());
+        for index in &pick.indices {
+            let Some(message) = queue.get_mut(*index) else {
+                continue;
+            };
+            let delivery = &mut message.delivery;
+            delivery.attempts = delivery.attempts.saturating_add(1);
+            delivery.last_error = Some(error.to_string());
+            writes.push(Write::Delivery(delivery.clone()));
+            log::failed(
+                &message.incident,
+                delivery,
+                error,
+                pick.shape,
+                pick.indices.len(),
+            );
+        }
+        self.links.journal.record(writes);
+    }
+}
+
+/// Whether a failed send reached the receiver, so it counts against the rate limit.
+fn reached(error: &NotifyError) -> bool {
+    match error {
+        NotifyError::Refused(_)
+        | NotifyError::Status(_)
+        | NotifyError::Timeout
+        | NotifyError::Command(_)
+        | NotifyError::Mail(_) => true,
+        NotifyError::Build(_)
+        | NotifyError::Unsupported(_)
+        | NotifyError::Encode(_)
+        | NotifyError::Transport(_) => false,
     }
 }
 

@@ -1,4 +1,4 @@
-//! Lifecycle: restarts, stopping, reloads and channels this build cannot deliver to.
+//! Lifecycle: restarts, stopping, reloads and notifiers whose channel cannot be built.
 
 use super::*;
 
@@ -81,11 +81,12 @@ async fn undelivered_messages_survive_a_stop_and_go_out_after_the_restart() {
 }
 
 #[tokio::test]
-async fn other_channels_keep_their_messages_pending_until_a_reload_makes_them_deliverable() {
+async fn a_notifier_that_cannot_be_built_keeps_its_messages_until_a_reload_fixes_it() {
     let server = ok_server().await;
     let url = format!("{}/bot?key=k", server.uri());
-    let wecom = notifier("bot", NotifierKind::Wecom, &url, true);
-    let running = start(vec![wecom], Restored::default(), MemoryJournal::default());
+    let mut broken = Notifier::new("bot", NotifierKind::Webhook);
+    broken.url = None;
+    let running = start(vec![broken], Restored::default(), MemoryJournal::default());
     running.notifications.send(open_change(&["bot"]));
     settle(&running.notifications).await;
     let kept = running.deliveries();

@@ -15,6 +15,7 @@ use tokio_util::task::TaskTracker;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use super::channel::{Batch, Channel, Outgoing};
 use super::journal::MemoryJournal;
 use super::*;
 use crate::incident::{IncidentContext, IncidentKey, IncidentKind, Subject};
@@ -22,6 +23,33 @@ use crate::store::{DeliveryState, Transition, Write};
 use crate::vendor::VendorKind;
 
 const WAIT: Duration = Duration::from_secs(20);
+
+/// A channel that accepts and keeps every batch it is handed, for the tests that look at how
+/// messages were put together (the webhook never merges them).
+#[derive(Clone, Default)]
+pub(crate) struct Recorder {
+    batches: Arc<std::sync::Mutex<Vec<Batch>>>,
+}
+
+impl Recorder {
+    /// Every batch delivered so far, in order.
+    fn batches(&self) -> Vec<Batch> {
+        self.batches.lock().unwrap().clone()
+    }
+}
+
+impl Channel for Recorder {
+    fn deliver(
+        &self,
+        outgoing: Outgoing<'_>,
+        _sent_at: Timestamp,
+    ) -> impl Future<Output = Result<(), NotifyError>> + Send {
+        if let Outgoing::Alert(batch) = outgoing {
+            self.batches.lock().unwrap().push(batch.clone());
+        }
+        std::future::ready(Ok(()))
+    }
+}
 
 /// Polls `check` until it holds, panicking with `what` after [`WAIT`].
 async fn eventually<F, Fut>(what: &str, mut check: F)
@@ -113,6 +141,7 @@ fn start(notifiers: Vec<Notifier>, restored: Restored, journal: MemoryJournal) -
             first: Duration::from_millis(50),
             cap: Duration::from_millis(200),
         },
+        recorder: None,
     };
     let journal_handle: Arc<dyn Journal> = Arc::new(journal.clone());
     let notifications = Notifications::start_with(

@@ -2,10 +2,12 @@
 
 use std::collections::BTreeMap;
 
+use jiff::tz::TimeZone;
 use serde_json::json;
 use tokio::sync::oneshot;
 
 use super::*;
+use crate::config::{Notifier, NotifierKind};
 use crate::incident::{IncidentContext, IncidentKey, IncidentKind, Subject};
 use crate::notify::journal::MemoryJournal;
 use crate::store::{DeliveryRecord, IncidentRecord, Transition};
@@ -44,13 +46,21 @@ fn staged() -> (
 }
 
 fn message(seq: u32) -> Message {
-    let key = IncidentKey {
-        subject: Subject::Device("sales-01".into()),
-        kind: IncidentKind::ManualLoginRequired,
-    };
     let opened_at: Timestamp = "2026-11-21T08:00:00Z".parse().unwrap();
+    let mut message = device_message("sales-01", IncidentKind::ManualLoginRequired, opened_at);
+    message.delivery.seq = seq;
+    message
+}
+
+/// The first firing message of `kind` for `device` (of provider gewe-cloud), created at
+/// `created` (the incident opened then too).
+fn device_message(device: &str, kind: IncidentKind, created: Timestamp) -> Message {
+    let key = IncidentKey {
+        subject: Subject::Device(device.into()),
+        kind,
+    };
     let incident = IncidentRecord {
-        id: key.incident_id(opened_at),
+        id: key.incident_id(created),
         context: IncidentContext {
             provider: "gewe-cloud".into(),
             vendor: VendorKind::Gewe,
@@ -58,10 +68,10 @@ fn message(seq: u32) -> Message {
             labels: BTreeMap::new(),
             notify: vec!["ops".into()],
         },
-        summary: "sales-01 needs a QR login".into(),
+        summary: format!("{device}: {kind}"),
         detail: json!({}),
         key,
-        opened_at,
+        opened_at: created,
         resolved_at: None,
         escalations: 0,
     };
@@ -69,10 +79,10 @@ fn message(seq: u32) -> Message {
         incident_id: incident.id.clone(),
         notifier: "ops".into(),
         transition: Transition::Firing,
-        seq,
+        seq: 0,
         state: DeliveryState::Pending,
         attempts: 0,
-        created_at: opened_at,
+        created_at: created,
         sent_at: None,
         last_error: None,
     };
@@ -101,9 +111,11 @@ fn worker<C: Channel>(
         reports,
         outstanding,
         backoff: Backoff::default(),
+        clock: Clock::Wall,
     };
     let worker = Worker {
         channel,
+        pacing: Pacing::of(&Notifier::new("ops", NotifierKind::Webhook), &TimeZone::UTC),
         links,
         cancel: cancel.clone(),
     };
@@ -180,3 +192,6 @@ async fn a_stopped_worker_attempts_nothing_and_hands_its_queue_back() {
     assert!(attempts.try_recv().is_err(), "no attempt");
     assert!(journal.writes().is_empty());
 }
+
+#[path = "tests/paced.rs"]
+mod paced;
