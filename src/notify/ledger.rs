@@ -5,7 +5,13 @@
 //! Rules:
 //! - `Open` for a key with no open incident opens one (id from the key and the second it
 //!   opened, bumped by a second if the key's previous incident had the same id), records it
-//!   and creates one firing delivery (seq 0) per notifier of its context that is configured.
+//!   and creates one firing delivery (seq 0) per notifier of its context that is configured
+//!   and whose `min_severity` the incident's severity reaches (a lane per such notifier).
+//! - Inhibition ([`inhibit`]): while `provider_unreachable` or `credentials_invalid` of a
+//!   provider is open, `manual_login_required` incidents of its devices are opened and
+//!   recorded but get no lanes (nothing sent), and the lanes they already have send no
+//!   escalations or repeats (a skipped repeat restarts the repeat clock). When the last such
+//!   incident of the provider resolves, the still-open ones get their first messages.
 //! - `Open` for an open key refreshes summary, detail and context (a store write when anything
 //!   changed, no message). With `escalate` it counts an escalation and sends the incident again
 //!   to every notifier (the next seq). A notifier newly named by the context gets seq 0.
@@ -17,8 +23,11 @@
 //!   with nothing open does nothing.
 //! - The lanes due a repeat are kept in a schedule ordered by time ([`repeats`]), so the next
 //!   repeat and the due ones are found without walking every open incident.
-//! - Restore ([`Ledger::restore`]): open incidents come back without a message; pending
-//!   deliveries are resumed; pending deliveries to notifiers no longer configured are dropped.
+//! - Restore ([`Ledger::restore`]): open incidents come back without a message to the
+//!   notifiers that have delivery history; a notifier that was never told (no history, e.g.
+//!   the incident was inhibited and its inhibitor resolved while the daemon was down) gets
+//!   its first message then, unless the incident is still inhibited. Pending deliveries are
+//!   resumed; pending deliveries to notifiers no longer configured are dropped.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -27,9 +36,10 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::config::{Notifier, NotifierKind};
-use crate::incident::{IncidentChange, IncidentContext, IncidentKey};
+use crate::incident::{IncidentChange, IncidentContext, IncidentKey, Severity};
 use crate::store::{DeliveryRecord, DeliveryState, IncidentRecord, Transition, Write};
 
+mod inhibit;
 mod outcome;
 mod repeats;
 mod restore;
@@ -46,6 +56,8 @@ pub(crate) struct Policy {
     pub send_resolved: bool,
     /// How often an open incident is sent again; zero = never.
     pub repeat_interval: Duration,
+    /// Incidents below this severity get no lane to this notifier.
+    pub min_severity: Severity,
 }
 
 impl Policy {
@@ -55,7 +67,13 @@ impl Policy {
             kind: notifier.kind,
             send_resolved: notifier.send_resolved,
             repeat_interval: notifier.repeat_interval,
+            min_severity: notifier.min_severity,
         }
+    }
+
+    /// Whether incidents of `severity` are for this notifier.
+    pub(crate) fn wants(&self, severity: Severity) -> bool {
+        severity >= self.min_severity
     }
 }
 
@@ -118,71 +136,24 @@ impl Ledger {
         }
     }
 
-    /// A notifier delivered a message at `at`: starts its repeat clock.
-    pub(crate) fn delivered(&mut self, delivery: &DeliveryRecord, at: Timestamp) {
-        if delivery.transition != Transition::Firing {
-            return;
-        }
-        let lane = self
-            .ids
-            .get(&delivery.incident_id)
-            .and_then(|key| self.open.get_mut(key))
-            .and_then(|open| open.lanes.get_mut(&delivery.notifier));
-        let Some(lane) = lane else {
-            return;
-        };
-        lane.unsent = lane.unsent.saturating_sub(1);
-        lane.last_sent = Some(lane.last_sent.map_or(at, |last| last.max(at)));
-        let (id, name) = (&delivery.incident_id, &delivery.notifier);
-        schedule(&mut self.repeats, &self.policies, id, name, lane);
-    }
-
-    /// Creates the repeats due at `now`, touching only the lanes that are due.
-    pub(crate) fn tick(&mut self, now: Timestamp) -> Outcome {
-        let mut outcome = Outcome::default();
-        let mut snapshots: HashMap<String, Arc<IncidentRecord>> = HashMap::new();
-        while let Some((id, name)) = self.repeats.pop_due(now) {
-            let open = self.ids.get(&id).and_then(|key| self.open.get_mut(key));
-            let Some(open) = open else {
-                continue;
-            };
-            let Some(lane) = open.lanes.get_mut(&name) else {
-                continue;
-            };
-            lane.due = None;
-            let seq = lane.take_seq();
-            let delivery = firing(&id, &name, seq, now);
-            let incident = snapshots
-                .entry(id)
-                .or_insert_with(|| Arc::new(open.record.clone()));
-            outcome.deliver(incident, delivery);
-        }
-        outcome
-    }
-
-    /// When [`Ledger::tick`] has something to do next, if ever.
-    pub(crate) fn next_due(&self) -> Option<Timestamp> {
-        self.repeats.next()
-    }
-
     /// Takes a new set of notifiers: lanes of removed notifiers go (their queued messages are
-    /// the workers' to drop); changed repeat and resolve settings apply from now on (a change
-    /// of notifiers or repeat intervals reschedules every lane).
+    /// the workers' to drop), and so do lanes of notifiers whose `min_severity` the incident
+    /// no longer reaches; changed repeat and resolve settings apply from now on (a change of
+    /// notifiers, repeat intervals or severity floors reschedules every lane).
     pub(crate) fn reconfigure(&mut self, policies: Policies) {
         let same_schedule = self.policies.len() == policies.len()
-            && self
-                .policies
-                .iter()
-                .zip(&policies)
-                .all(|((a, p), (b, q))| a == b && p.repeat_interval == q.repeat_interval);
+            && self.policies.iter().zip(&policies).all(|((a, p), (b, q))| {
+                a == b && p.repeat_interval == q.repeat_interval && p.min_severity == q.min_severity
+            });
         self.policies = policies;
         if same_schedule {
             return;
         }
         self.repeats.clear();
         for open in self.open.values_mut() {
+            let severity = open.record.key.kind.severity();
             open.lanes
-                .retain(|name, _| self.policies.contains_key(name));
+                .retain(|name, _| self.policies.get(name).is_some_and(|p| p.wants(severity)));
             for (name, lane) in &mut open.lanes {
                 lane.due = None;
                 schedule(
@@ -227,9 +198,13 @@ impl Ledger {
             escalations: 0,
         };
         let incident = Arc::new(record.clone());
+        let inhibited_by = self.inhibitor(&record).map(|by| by.id.clone());
         let mut outcome = Outcome {
             writes: vec![Write::Incident(record.clone())],
-            events: vec![Event::Opened(Arc::clone(&incident))],
+            events: vec![Event::Opened {
+                incident: Arc::clone(&incident),
+                inhibited_by,
+            }],
             ..Outcome::default()
         };
         let mut open = OpenIncident {
@@ -262,7 +237,7 @@ impl Ledger {
             outcome.writes.push(Write::Incident(record.clone()));
         }
         let incident = Arc::new(record.clone());
-        if update.escalate {
+        if update.escalate && self.inhibitor(&open.record).is_none() {
             for (name, lane) in &mut open.lanes {
                 let seq = lane.take_seq();
                 schedule(&mut self.repeats, &self.policies, &incident.id, name, lane);
@@ -294,11 +269,13 @@ impl Ledger {
                 outcome.deliver(&incident, delivery);
             }
         }
+        self.release(key, now, &mut outcome);
         outcome
     }
 
-    /// Gives every configured notifier named by the incident's context, and not yet told about
-    /// it, a lane and its first message.
+    /// Gives every configured notifier named by the incident's context that wants its
+    /// severity, and is not yet told about it, a lane and its first message; none while the
+    /// incident is inhibited.
     fn add_new_lanes(
         &self,
         open: &mut OpenIncident,
@@ -306,8 +283,11 @@ impl Ledger {
         now: Timestamp,
         outcome: &mut Outcome,
     ) {
+        if self.inhibitor(&open.record).is_some() {
+            return;
+        }
         for name in &open.record.context.notify {
-            if !self.policies.contains_key(name) || open.lanes.contains_key(name) {
+            if !self.wants(name, &open.record) || open.lanes.contains_key(name) {
                 continue;
             }
             let mut lane = Lane::new();
@@ -315,6 +295,12 @@ impl Ledger {
             outcome.deliver(incident, firing(&incident.id, name, seq, now));
             open.lanes.insert(name.clone(), lane);
         }
+    }
+
+    /// Whether notifier `name` is configured and wants incidents like `record`.
+    fn wants(&self, name: &str, record: &IncidentRecord) -> bool {
+        let severity = record.key.kind.severity();
+        self.policies.get(name).is_some_and(|p| p.wants(severity))
     }
 
     /// The id for an incident of `key` opening at `at`, and the opening time it encodes.

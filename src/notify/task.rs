@@ -135,7 +135,10 @@ fn record(journal: &dyn Journal, writes: Vec<crate::store::Write>, events: &[Eve
     }
     for event in events {
         match event {
-            Event::Opened(incident) => log::opened(incident, None),
+            Event::Opened {
+                incident,
+                inhibited_by,
+            } => log::opened(incident, inhibited_by.as_deref()),
             Event::Resolved(incident) => log::resolved(incident),
         }
     }

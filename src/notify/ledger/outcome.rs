@@ -19,7 +19,12 @@ pub(crate) struct Message {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Event {
     /// A new incident.
-    Opened(Arc<IncidentRecord>),
+    Opened {
+        /// The incident.
+        incident: Arc<IncidentRecord>,
+        /// The id of the open provider incident that keeps it from being sent, if any.
+        inhibited_by: Option<String>,
+    },
     /// An open incident resolved.
     Resolved(Arc<IncidentRecord>),
 }

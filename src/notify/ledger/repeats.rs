@@ -4,12 +4,78 @@
 //! finding the next repeat and making the due ones touch only those lanes, however many
 //! incidents are open: ten thousand devices kicked at once must not make every later command
 //! walk them all.
+//!
+//! The ledger's repeat side lives here too: a delivery starts a lane's repeat clock, and a
+//! tick makes the repeats that fell due.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::{Policies, Policy};
+use super::{Ledger, Outcome, Policies, Policy, firing};
+use crate::store::{DeliveryRecord, IncidentRecord, Transition};
+
+impl Ledger {
+    /// A notifier delivered a message at `at`: starts its repeat clock.
+    pub(crate) fn delivered(&mut self, delivery: &DeliveryRecord, at: Timestamp) {
+        if delivery.transition != Transition::Firing {
+            return;
+        }
+        let lane = self
+            .ids
+            .get(&delivery.incident_id)
+            .and_then(|key| self.open.get_mut(key))
+            .and_then(|open| open.lanes.get_mut(&delivery.notifier));
+        let Some(lane) = lane else {
+            return;
+        };
+        lane.unsent = lane.unsent.saturating_sub(1);
+        lane.last_sent = Some(lane.last_sent.map_or(at, |last| last.max(at)));
+        let (id, name) = (&delivery.incident_id, &delivery.notifier);
+        schedule(&mut self.repeats, &self.policies, id, name, lane);
+    }
+
+    /// Creates the repeats due at `now`, touching only the lanes that are due. A lane whose
+    /// incident is inhibited sends nothing: its repeat clock restarts at `now`.
+    pub(crate) fn tick(&mut self, now: Timestamp) -> Outcome {
+        let mut outcome = Outcome::default();
+        let mut snapshots: HashMap<String, Arc<IncidentRecord>> = HashMap::new();
+        while let Some((id, name)) = self.repeats.pop_due(now) {
+            let Some(key) = self.ids.get(&id) else {
+                continue;
+            };
+            let inhibited = self
+                .open
+                .get(key)
+                .is_some_and(|open| self.inhibitor(&open.record).is_some());
+            let Some(open) = self.open.get_mut(key) else {
+                continue;
+            };
+            let Some(lane) = open.lanes.get_mut(&name) else {
+                continue;
+            };
+            lane.due = None;
+            if inhibited {
+                lane.last_sent = Some(now);
+                schedule(&mut self.repeats, &self.policies, &id, &name, lane);
+                continue;
+            }
+            let seq = lane.take_seq();
+            let delivery = firing(&id, &name, seq, now);
+            let incident = snapshots
+                .entry(id)
+                .or_insert_with(|| Arc::new(open.record.clone()));
+            outcome.deliver(incident, delivery);
+        }
+        outcome
+    }
+
+    /// When [`Ledger::tick`] has something to do next, if ever.
+    pub(crate) fn next_due(&self) -> Option<Timestamp> {
+        self.repeats.next()
+    }
+}
 
 /// Per open incident and notifier: where its firing messages stand.
 #[derive(Debug, Clone, PartialEq, Eq)]

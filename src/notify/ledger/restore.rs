@@ -1,49 +1,35 @@
 //! Rebuilding the ledger after a restart from what the store kept: open incidents come back
-//! without a message (they were sent before), pending deliveries are resumed in the order
-//! they were created, and each lane learns its next seq and repeat clock from its history.
+//! without a message to the notifiers that were told before, pending deliveries are resumed
+//! in the order they were created, and each lane learns its next seq and repeat clock from
+//! its history. A notifier of an open incident that was never told (no delivery history:
+//! added while the daemon was down, or the incident was inhibited and its inhibitor resolved
+//! meanwhile) gets the first message now, unless the incident is still inhibited or below the
+//! notifier's `min_severity`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use super::{Lane, Ledger, Message, OpenIncident, Outcome, Policies, schedule};
+use super::{Lane, Ledger, Message, OpenIncident, Outcome, Policies, firing, schedule};
+use crate::incident::IncidentKey;
 use crate::notify::Restored;
 use crate::store::{DeliveryRecord, DeliveryState, IncidentRecord, Transition, Write};
 
 impl Ledger {
-    /// The ledger as it stood before the restart, and the pending messages to resume (plus
-    /// drop writes for pending deliveries nobody can deliver any more: their notifier was
-    /// removed from the config, or their incident is unknown).
-    ///
-    /// A lane without any stored firing delivery (its notifier was added to the incident's
-    /// context later) starts at seq 0 with its repeat clock at `now`: nothing is re-sent.
+    /// The ledger as it stood before the restart, and the messages to send: the pending
+    /// ones to resume, then the first messages of notifiers never told (plus drop writes for
+    /// pending deliveries nobody can deliver any more: their notifier was removed from the
+    /// config, or their incident is unknown; and the writes of the new deliveries).
     pub(crate) fn restore(
         policies: Policies,
         restored: &Restored,
         now: Timestamp,
     ) -> (Ledger, Outcome) {
         let mut ledger = Ledger::new(policies);
-        let history = History::of(restored);
         for record in &restored.open {
             if record.resolved_at.is_some() {
                 continue;
-            }
-            let mut lanes: BTreeMap<String, Lane> = record
-                .context
-                .notify
-                .iter()
-                .filter(|name| ledger.policies.contains_key(*name))
-                .map(|name| (name.clone(), history.lane(&record.id, name, now)))
-                .collect();
-            for (name, lane) in &mut lanes {
-                schedule(
-                    &mut ledger.repeats,
-                    &ledger.policies,
-                    &record.id,
-                    name,
-                    lane,
-                );
             }
             ledger.ids.insert(record.id.clone(), record.key.clone());
             ledger
@@ -51,12 +37,58 @@ impl Ledger {
                 .insert(record.key.clone(), record.id.clone());
             let open = OpenIncident {
                 record: record.clone(),
-                lanes,
+                lanes: BTreeMap::new(),
             };
             ledger.open.insert(record.key.clone(), open);
         }
-        let outcome = ledger.resume(restored);
+        // Every incident is in before any lane: inhibition is read from the open incidents.
+        let mut outcome = ledger.resume(restored);
+        let history = History::of(restored);
+        let keys: Vec<IncidentKey> = ledger.open.keys().cloned().collect();
+        for key in keys {
+            ledger.restore_lanes(&key, &history, now, &mut outcome);
+        }
         (ledger, outcome)
+    }
+
+    /// The lanes of the open incident of `key`: from its history, or new with a first
+    /// message for a notifier never told (unless the incident is inhibited).
+    fn restore_lanes(
+        &mut self,
+        key: &IncidentKey,
+        history: &History,
+        now: Timestamp,
+        outcome: &mut Outcome,
+    ) {
+        let Some(mut open) = self.open.remove(key) else {
+            return;
+        };
+        let inhibited = self.inhibitor(&open.record).is_some();
+        let incident = Arc::new(open.record.clone());
+        for name in &open.record.context.notify {
+            if !self.wants(name, &open.record) || open.lanes.contains_key(name) {
+                continue;
+            }
+            let mut lane = match history.lane(&open.record.id, name, now) {
+                Some(lane) => lane,
+                None if inhibited => continue,
+                None => {
+                    let mut lane = Lane::new();
+                    let seq = lane.take_seq();
+                    outcome.deliver(&incident, firing(&incident.id, name, seq, now));
+                    lane
+                }
+            };
+            schedule(
+                &mut self.repeats,
+                &self.policies,
+                &incident.id,
+                name,
+                &mut lane,
+            );
+            open.lanes.insert(name.clone(), lane);
+        }
+        self.open.insert(key.clone(), open);
     }
 
     /// Messages for the pending deliveries, oldest first; drops for the undeliverable ones.
@@ -133,25 +165,21 @@ impl History {
         history
     }
 
-    fn lane(&self, incident_id: &str, notifier: &str, now: Timestamp) -> Lane {
+    /// The lane the history describes; `None` when the notifier has no firing delivery of
+    /// the incident (it was never told). A lane with nothing sent and nothing pending (its
+    /// rows were dropped) starts its repeat clock at `now`.
+    fn lane(&self, incident_id: &str, notifier: &str, now: Timestamp) -> Option<Lane> {
         let key = (incident_id.to_owned(), notifier.to_owned());
-        let Some(known) = self.lanes.get(&key) else {
-            return Lane {
-                next_seq: 0,
-                unsent: 0,
-                last_sent: Some(now),
-                due: None,
-            };
-        };
+        let known = self.lanes.get(&key)?;
         let last_sent = match (known.last_sent, known.unsent) {
             (None, 0) => Some(now),
             (last, _) => last,
         };
-        Lane {
+        Some(Lane {
             next_seq: known.max_seq.map_or(0, |seq| seq.saturating_add(1)),
             unsent: known.unsent,
             last_sent,
             due: None,
-        }
+        })
     }
 }

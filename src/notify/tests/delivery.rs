@@ -187,6 +187,10 @@ async fn log_lines_carry_the_contract_events_and_never_the_url() {
         .with_writer(move || writer.clone())
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Tracing caches whether a log line is wanted when it is first hit. With one live
+    // subscriber it asks only the hitting thread's, so a line first hit by another test's
+    // worker would be cached as unwanted; with two alive it asks every live one.
+    let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
 
     let server = MockServer::start().await;
     Mock::given(method("POST"))

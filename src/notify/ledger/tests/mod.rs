@@ -8,7 +8,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 
 use super::*;
-use crate::incident::{IncidentKind, Subject};
+use crate::incident::{IncidentKind, Severity, Subject};
 use crate::vendor::VendorKind;
 
 const T0: &str = "2026-11-21T08:00:00Z";
@@ -23,6 +23,7 @@ fn policy(send_resolved: bool, repeat_secs: u64) -> Policy {
         kind: NotifierKind::Webhook,
         send_resolved,
         repeat_interval: Duration::from_secs(repeat_secs),
+        min_severity: Severity::Warning,
     }
 }
 
@@ -140,7 +141,9 @@ fn open_records_the_incident_and_one_firing_delivery_per_configured_notifier() {
     assert_eq!(records[0].opened_at, t(0));
     assert_eq!(records[0].resolved_at, None);
     assert_eq!(outcome.writes.len(), 3, "the incident and two deliveries");
-    assert!(matches!(&outcome.events[..], [Event::Opened(i)] if i.id == records[0].id));
+    assert!(
+        matches!(&outcome.events[..], [Event::Opened { incident, inhibited_by: None }] if incident.id == records[0].id)
+    );
     for message in &outcome.messages {
         assert_eq!(message.delivery.state, DeliveryState::Pending);
         assert_eq!(message.delivery.created_at, t(1));
@@ -338,6 +341,6 @@ fn reconfigure_removes_lanes_and_applies_new_settings() {
     );
 }
 
-mod restore;
-
+mod inhibit;
 mod repeats;
+mod restore;

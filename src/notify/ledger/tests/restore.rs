@@ -202,3 +202,105 @@ fn restore_schedules_each_restored_lane_from_its_history() {
     assert_eq!(sent(&repeats), [firing("pager", 1), firing("pager", 1)]);
     assert_eq!(ledger.next_due(), None);
 }
+
+/// The (notifier, seq) of each new first message, and whether each was also written.
+fn first_messages(outcome: &Outcome) -> Vec<(String, u32)> {
+    for message in &outcome.messages {
+        let written = outcome
+            .writes
+            .iter()
+            .any(|w| matches!(w, Write::Delivery(d) if *d == message.delivery));
+        assert!(written, "{:?} is recorded before it goes", message.delivery);
+    }
+    outcome
+        .messages
+        .iter()
+        .map(|m| (m.delivery.notifier.clone(), m.delivery.seq))
+        .collect()
+}
+
+#[test]
+fn restore_sends_the_first_message_to_a_notifier_that_was_never_told() {
+    let only_ops = open(
+        IncidentKind::ManualLoginRequired,
+        &["ops"],
+        json!({}),
+        false,
+        t(0),
+    );
+    let (_, mut restored) = run_and_keep(vec![(only_ops, t(0))], true);
+    // The device's notify list gained pager while the daemon was down.
+    restored.open[0].context.notify.push("pager".into());
+    let (mut ledger, outcome) = Ledger::restore(policies(), &restored, t(100));
+    assert_eq!(first_messages(&outcome), [("pager".to_owned(), 0)]);
+    assert_eq!(outcome.messages[0].delivery.created_at, t(100));
+    assert!(outcome.events.is_empty(), "not opened again");
+    assert!(ledger.apply(manual(t(110)), t(110)).messages.is_empty());
+}
+
+#[test]
+fn restore_holds_an_inhibited_login_and_sends_it_once_its_inhibitor_is_gone() {
+    let outage = IncidentChange::Open {
+        key: IncidentKey {
+            subject: Subject::Provider("gewe-cloud".into()),
+            kind: IncidentKind::ProviderUnreachable,
+        },
+        context: context(&["ops"]),
+        summary: "gewe-cloud is unreachable".into(),
+        detail: json!({}),
+        escalate: false,
+        at: t(0),
+    };
+    let (_, restored) = run_and_keep(vec![(outage, t(0)), (manual(t(5)), t(5))], true);
+    assert_eq!(restored.open.len(), 2);
+
+    // Still inhibited: no lanes, nothing sent; the inhibitor's resolve releases it.
+    let (mut ledger, outcome) = Ledger::restore(policies(), &restored, t(100));
+    assert!(outcome.messages.is_empty() && outcome.writes.is_empty());
+    let resolve_outage = IncidentChange::Resolve {
+        key: IncidentKey {
+            subject: Subject::Provider("gewe-cloud".into()),
+            kind: IncidentKind::ProviderUnreachable,
+        },
+        at: t(110),
+    };
+    let released = ledger.apply(resolve_outage, t(110));
+    let logins: Vec<_> = released
+        .messages
+        .iter()
+        .filter(|m| m.incident.key.kind == IncidentKind::ManualLoginRequired)
+        .map(|m| (m.delivery.notifier.clone(), m.delivery.seq))
+        .collect();
+    assert_eq!(logins, [("ops".to_owned(), 0), ("pager".to_owned(), 0)]);
+
+    // The inhibitor resolved while the daemon was down: the login is told at the restart.
+    let mut without_outage = restored.clone();
+    without_outage
+        .open
+        .retain(|r| r.key.kind == IncidentKind::ManualLoginRequired);
+    let (_, outcome) = Ledger::restore(policies(), &without_outage, t(100));
+    assert_eq!(
+        first_messages(&outcome),
+        [("ops".to_owned(), 0), ("pager".to_owned(), 0)]
+    );
+}
+
+#[test]
+fn restore_gives_no_lane_below_a_notifiers_min_severity() {
+    let warning = open(
+        IncidentKind::RecycleWarning,
+        &["ops"],
+        json!({}),
+        false,
+        t(0),
+    );
+    let (_, mut restored) = run_and_keep(vec![(warning, t(0))], true);
+    restored.open[0].context.notify.push("pager".into());
+    let mut critical_pager = policies();
+    if let Some(pager) = critical_pager.get_mut("pager") {
+        pager.min_severity = Severity::Critical;
+    }
+    let (ledger, outcome) = Ledger::restore(critical_pager, &restored, t(100));
+    assert!(outcome.messages.is_empty());
+    assert_eq!(ledger.next_due(), None, "no pager lane to repeat");
+}
