@@ -1,6 +1,8 @@
 //! The shared wrapper around a provider's [`ProviderHealth`]: every runner of the provider's
 //! devices asks it before a call and reports the outcome after, and it turns health changes
 //! into provider incidents (`provider_unreachable`, `credentials_invalid`) for the ledger.
+//! Their detail carries the error and the names of the provider's devices (`devices`), so a
+//! message can say which devices are affected.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -27,14 +29,18 @@ struct Inner {
     health: ProviderHealth,
     jitter: Jitter,
     context: Arc<IncidentContext>,
+    /// The provider's configured devices, sorted.
+    devices: Arc<[String]>,
 }
 
 impl Gate {
-    /// A gate for `provider` starting from `health`; provider incidents carry `context`.
+    /// A gate for `provider` starting from `health`; provider incidents carry `context` and
+    /// name `devices` (the provider's devices, sorted) in their detail.
     pub(crate) fn new(
         provider: String,
         health: ProviderHealth,
         context: Arc<IncidentContext>,
+        devices: Arc<[String]>,
         notifications: Notifications,
     ) -> Gate {
         Gate {
@@ -44,6 +50,7 @@ impl Gate {
                 health,
                 jitter: Jitter::new(),
                 context,
+                devices,
             }),
         }
     }
@@ -72,18 +79,26 @@ impl Gate {
     /// the incident's words.
     pub(crate) fn record(&self, ticket: Ticket, error: Option<&VendorError>, now: Timestamp) {
         let outcome = error.map_or(Outcome::Answered, Outcome::of_error);
-        let (changes, context) = {
+        let (changes, context, devices) = {
             let mut inner = self.lock();
             let unit = inner.jitter.unit();
             let changes = inner.health.record(ticket, outcome, now, unit);
             if changes.is_empty() {
                 return;
             }
-            (changes, Arc::clone(&inner.context))
+            (
+                changes,
+                Arc::clone(&inner.context),
+                Arc::clone(&inner.devices),
+            )
         };
         for change in changes {
-            self.notifications
-                .send(self.incident(change, &context, error, now));
+            let about = About {
+                context: &context,
+                devices: &devices,
+                error,
+            };
+            self.notifications.send(self.incident(change, &about, now));
         }
     }
 
@@ -105,10 +120,16 @@ impl Gate {
         )
     }
 
-    /// Adopts a reloaded configuration's context and shortest poll interval.
-    pub(crate) fn reconfigure(&self, context: Arc<IncidentContext>, poll_interval: Duration) {
+    /// Adopts a reloaded configuration's context, devices and shortest poll interval.
+    pub(crate) fn reconfigure(
+        &self,
+        context: Arc<IncidentContext>,
+        devices: Arc<[String]>,
+        poll_interval: Duration,
+    ) {
         let mut inner = self.lock();
         inner.context = context;
+        inner.devices = devices;
         inner.health.set_poll_interval(poll_interval);
     }
 
@@ -135,14 +156,8 @@ impl Gate {
         }
     }
 
-    fn incident(
-        &self,
-        change: HealthChange,
-        context: &Arc<IncidentContext>,
-        error: Option<&VendorError>,
-        at: Timestamp,
-    ) -> IncidentChange {
-        let error_text = error.map(ToString::to_string);
+    fn incident(&self, change: HealthChange, about: &About<'_>, at: Timestamp) -> IncidentChange {
+        let error_text = about.error.map(ToString::to_string);
         let (kind, summary) = match change {
             HealthChange::Reachable => {
                 return IncidentChange::Resolve {
@@ -175,11 +190,19 @@ impl Gate {
         };
         IncidentChange::Open {
             key: self.key(kind),
-            context: Arc::clone(context),
+            context: Arc::clone(about.context),
             summary,
-            detail: json!({ "error": error_text }),
+            detail: json!({ "error": error_text, "devices": about.devices }),
             escalate: false,
             at,
         }
     }
+}
+
+/// What a provider incident says besides its kind: whom to tell, the provider's devices and
+/// the call's error.
+struct About<'a> {
+    context: &'a Arc<IncidentContext>,
+    devices: &'a [String],
+    error: Option<&'a VendorError>,
 }

@@ -72,6 +72,7 @@ impl ProviderSlot {
             provider.name.clone(),
             health,
             context(build.config, provider),
+            devices(build.config, &provider.name),
             build.notifications.clone(),
         );
         Ok(ProviderSlot {
@@ -116,6 +117,7 @@ impl ProviderSlot {
     pub(crate) fn reconfigure(&self, config: &Config, provider: &config::Provider) {
         self.rt.gate.reconfigure(
             context(config, provider),
+            devices(config, &provider.name),
             poll_interval(config, &provider.name),
         );
     }
@@ -129,6 +131,20 @@ fn uses<'a>(config: &'a Config, provider: &'a str) -> impl Iterator<Item = &'a c
                 .as_ref()
                 .is_some_and(|k| k.provider == provider)
     })
+}
+
+/// The names of `provider`'s own devices, sorted: the devices its provider incidents name
+/// (the same devices whose logins those incidents inhibit; a device that only uses it as its
+/// kick check belongs to another provider).
+fn devices(config: &Config, provider: &str) -> Arc<[String]> {
+    let mut names: Vec<String> = config
+        .devices
+        .iter()
+        .filter(|d| d.provider == provider)
+        .map(|d| d.name.clone())
+        .collect();
+    names.sort();
+    names.into()
 }
 
 /// The shortest poll interval of the provider's devices (60 s when it has none).
@@ -155,4 +171,51 @@ fn context(config: &Config, provider: &config::Provider) -> Arc<IncidentContext>
         labels: Default::default(),
         notify: notify.into_iter().collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    const CONFIG: &str = r#"
+[daemon]
+state_dir = "/tmp/sk-providers"
+
+[[provider]]
+name = "gw"
+kind = "gewe"
+base_url = "http://127.0.0.1:1/gewe/v2/api"
+token = "t"
+
+[[provider]]
+name = "pc"
+kind = "shrise"
+base_url = "http://127.0.0.1:1"
+access_token = "a"
+refresh_token = "r"
+
+[[device]]
+name = "sales-02"
+provider = "gw"
+id = "wx_2"
+kick_check = { provider = "pc", device_number = "PC-1" }
+
+[[device]]
+name = "sales-01"
+provider = "gw"
+id = "wx_1"
+"#;
+
+    #[test]
+    fn provider_incidents_name_the_providers_own_devices_sorted() {
+        let config = Config::from_str(CONFIG, Path::new("/tmp/sk-providers/c.toml"), &|_| None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(&*devices(&config, "gw"), ["sales-01", "sales-02"]);
+        assert!(
+            devices(&config, "pc").is_empty(),
+            "a kick check is not a device of pc"
+        );
+    }
 }

@@ -88,6 +88,11 @@ async fn provider_faults_never_start_a_ladder() {
     let firing = &unreachable("firing")[0];
     assert_eq!(firing["provider"], "gewe");
     assert!(firing["device"].is_null());
+    assert_eq!(
+        firing["detail"]["devices"],
+        serde_json::json!(["f1", "f2", "f3"]),
+        "the provider's devices, sorted"
+    );
     // The faults clear: the devices are really offline, so now (and only now) recovery starts.
     for (_, id) in DEVICES {
         let patch = DevicePatch {
