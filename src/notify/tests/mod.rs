@@ -102,8 +102,20 @@ fn key() -> IncidentKey {
 }
 
 fn open_change(notify: &[&str]) -> IncidentChange {
+    let mut change = device_change("sales-01", IncidentKind::ManualLoginRequired, notify);
+    if let IncidentChange::Open { summary, .. } = &mut change {
+        *summary = "sales-01 needs a QR login: reconnect failed, second login not confirmed".into();
+    }
+    change
+}
+
+/// An `Open` of `kind` for `device` (of provider gewe-cloud), told to `notify`.
+fn device_change(device: &str, kind: IncidentKind, notify: &[&str]) -> IncidentChange {
     IncidentChange::Open {
-        key: key(),
+        key: IncidentKey {
+            subject: Subject::Device(device.into()),
+            kind,
+        },
         context: Arc::new(IncidentContext {
             provider: "gewe-cloud".into(),
             vendor: VendorKind::Gewe,
@@ -111,7 +123,7 @@ fn open_change(notify: &[&str]) -> IncidentChange {
             labels: BTreeMap::from([("owner".to_owned(), "ops-team".to_owned())]),
             notify: notify.iter().map(|n| (*n).to_owned()).collect(),
         }),
-        summary: "sales-01 needs a QR login: reconnect failed, second login not confirmed".into(),
+        summary: format!("{device}: {kind}"),
         detail: json!({"steps": ["reconnect failed"], "offline_reason": null}),
         escalate: false,
         at: "2026-11-21T08:00:00Z".parse().unwrap(),
@@ -134,6 +146,16 @@ struct Running {
 }
 
 fn start(notifiers: Vec<Notifier>, restored: Restored, journal: MemoryJournal) -> Running {
+    start_tuned(notifiers, restored, journal, None)
+}
+
+/// [`start`], every worker delivering to `recorder` when given.
+fn start_tuned(
+    notifiers: Vec<Notifier>,
+    restored: Restored,
+    journal: MemoryJournal,
+    recorder: Option<Recorder>,
+) -> Running {
     let tracker = TaskTracker::new();
     let stop = CancellationToken::new();
     let tuning = Tuning {
@@ -141,7 +163,7 @@ fn start(notifiers: Vec<Notifier>, restored: Restored, journal: MemoryJournal) -
             first: Duration::from_millis(50),
             cap: Duration::from_millis(200),
         },
-        recorder: None,
+        recorder,
     };
     let journal_handle: Arc<dyn Journal> = Arc::new(journal.clone());
     let notifications = Notifications::start_with(
@@ -272,4 +294,5 @@ async fn ok_server() -> MockServer {
 
 mod delivery;
 mod lifecycle;
+mod pacing;
 mod store;

@@ -14,12 +14,20 @@ where
     F: FnOnce(Notifications) -> Fut,
     Fut: Future<Output = ()>,
 {
+    run_notifiers_over_store(dir, vec![webhook("ops", server, true)], during).await;
+}
+
+/// [`run_over_store`] with these notifiers.
+async fn run_notifiers_over_store<F, Fut>(dir: &Path, notifiers: Vec<Notifier>, during: F)
+where
+    F: FnOnce(Notifications) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let store = Store::open(dir).unwrap();
     let restored = Restored::load(&store).unwrap();
     let (writer, writer_task) = Writer::spawn(store);
     let tracker = TaskTracker::new();
     let stop = CancellationToken::new();
-    let notifiers = vec![webhook("ops", server, true)];
     let notifications =
         Notifications::start(set(notifiers), restored, writer, &tracker, stop.clone());
     during(notifications.clone()).await;
@@ -112,6 +120,54 @@ async fn messages_left_pending_in_the_store_go_out_after_the_restart() {
     let up = ok_server().await;
     run_over_store(dir.path(), &up, |n| async move { settle(&n).await }).await;
     assert_eq!(statuses(&bodies(&up, "/ops").await), ["firing", "resolved"]);
+    let store = Store::open(dir.path()).unwrap();
+    assert!(store.pending_deliveries().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_restart_during_an_outage_sends_no_duplicate_and_loses_no_waiting_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ok_server().await;
+    let mut ops = webhook("ops", &server, true);
+    ops.rate_limit = 2;
+    let login = |device: &str| device_change(device, IncidentKind::ManualLoginRequired, &["ops"]);
+    let receiver = &server;
+    run_notifiers_over_store(dir.path(), vec![ops.clone()], |n| async move {
+        for device in ["d1", "d2", "d3"] {
+            n.send(login(device));
+        }
+        eventually("two posts within the limit", || async {
+            bodies(receiver, "/ops").await.len() == 2
+        })
+        .await;
+    })
+    .await;
+    let store = Store::open(dir.path()).unwrap();
+    let waiting = store.pending_deliveries().unwrap();
+    assert_eq!(
+        waiting.len(),
+        1,
+        "the third waited for the limit: {waiting:?}"
+    );
+    drop(store);
+
+    run_notifiers_over_store(dir.path(), vec![ops], |n| async move {
+        // The keeper reports the outage again after the restart: nothing new.
+        for device in ["d1", "d2", "d3"] {
+            n.send(login(device));
+        }
+        settle(&n).await;
+    })
+    .await;
+    let sent = bodies(&server, "/ops").await;
+    let mut ids: Vec<_> = sent
+        .iter()
+        .map(|b| b["incident_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 3, "no duplicate");
     let store = Store::open(dir.path()).unwrap();
     assert!(store.pending_deliveries().unwrap().is_empty());
 }

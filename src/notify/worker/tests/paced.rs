@@ -10,12 +10,15 @@ use crate::config::Window;
 
 const BASE: &str = "2026-11-21T08:00:00Z";
 
+/// A batch as the receiver saw it: when it was sent, its shape and its devices.
+type Seen = (Timestamp, Shape, Vec<String>);
+
 /// A receiver that answers from a script (then accepts everything), keeping each batch it
 /// was handed and when.
 #[derive(Clone, Default)]
 struct Scripted {
     answers: Arc<Mutex<VecDeque<Result<(), NotifyError>>>>,
-    seen: Arc<Mutex<Vec<(Timestamp, Shape, Vec<String>)>>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
 }
 
 impl Channel for Scripted {
