@@ -20,6 +20,7 @@ mod locate;
 mod model;
 mod notifier;
 mod notifiers;
+pub mod placeholders;
 mod policy;
 mod providers;
 mod raw;
