@@ -186,7 +186,11 @@ mod tests {
              {severity}, {provider}, {incident_id}, {vendor_id}, {repeat}, {opened_at} \
              (write `{{` and `}}` for literal braces)"
         );
-        assert!(check("{}").unwrap_err().starts_with("unknown placeholder {};"));
+        assert!(
+            check("{}")
+                .unwrap_err()
+                .starts_with("unknown placeholder {};")
+        );
         assert!(
             check("{device}{Device}")
                 .unwrap_err()
