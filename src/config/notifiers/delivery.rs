@@ -70,12 +70,12 @@ impl Keys {
             problems,
             quiet_hours,
         );
-        let group_wait = match self.group_wait {
-            Some(_) if kind.is_some_and(|k| !k.for_people()) => {
+        let group_wait = match (self.group_wait, kind) {
+            (Some(_), Some(kind)) if !kind.for_people() => {
                 never_groups(kind, &at.key("group_wait"), problems);
                 Err(())
             }
-            text => given(text, &at.key("group_wait"), problems, group_wait),
+            (text, _) => given(text, &at.key("group_wait"), problems, group_wait),
         };
         let timeout = given(self.timeout, &at.key("timeout"), problems, timeout);
         let min_severity = given(
@@ -217,15 +217,13 @@ fn rate_limit(value: Option<u32>, at: &KeyPath, problems: &mut Problems) -> Opti
 }
 
 /// Reports `group_wait` on a kind that never groups.
-fn never_groups(kind: Option<NotifierKind>, at: &KeyPath, problems: &mut Problems) {
-    if let Some(kind) = kind {
-        problems.at(
-            at,
-            format!(
-                "`group_wait` does not apply to {} {kind} notifier: webhook and exec notifiers \
-                 feed programs, which get one payload per message, never grouped",
-                super::article(kind)
-            ),
-        );
-    }
+fn never_groups(kind: NotifierKind, at: &KeyPath, problems: &mut Problems) {
+    problems.at(
+        at,
+        format!(
+            "`group_wait` does not apply to {} {kind} notifier: webhook and exec notifiers \
+             feed programs, which get one payload per message, never grouped",
+            super::article(kind)
+        ),
+    );
 }

@@ -93,7 +93,7 @@ fn smtp_tls(text: &str) -> Result<SmtpTls, String> {
         format!(
             "unknown smtp_tls `{text}`, expected `starttls` (the default: plain connection \
              upgraded to TLS, port 587), `tls` (TLS from the first byte, port 465) or `none` \
-             (no encryption, port 25: only for a relay on this host)"
+             (no encryption, port 25: only for a relay on this host or a trusted network)"
         )
     })
 }
