@@ -27,21 +27,21 @@ pub const PLACEHOLDERS: &[&str] = &[
 /// the configuration error; it quotes only the placeholder, never the rest of the argument.
 pub fn check(arg: &str) -> Result<(), String> {
     let mut unknown = None;
-    walk(arg, &mut |piece| {
+    let walked = walk(arg, &mut |piece| {
         if let Piece::Field(name) = piece
             && unknown.is_none()
             && !PLACEHOLDERS.contains(&name)
         {
             unknown = Some(name.to_owned());
         }
-    })
-    .map_err(|broken| broken.describe(arg))?;
+    });
+    // The walk stops at a malformed brace, so an unknown name it met came first.
     match unknown {
-        None => Ok(()),
         Some(name) => Err(format!(
             "unknown placeholder {{{name}}}; known: {} (write `{{{{` and `}}}}` for literal braces)",
             known()
         )),
+        None => walked.map_err(|broken| broken.describe(arg)),
     }
 }
 
@@ -190,6 +190,16 @@ mod tests {
             check("{}")
                 .unwrap_err()
                 .starts_with("unknown placeholder {};")
+        );
+        assert!(
+            check("{devcie} {")
+                .unwrap_err()
+                .starts_with("unknown placeholder {devcie};")
+        );
+        assert!(
+            check("{ {devcie}")
+                .unwrap_err()
+                .starts_with("unclosed `{` at character 1:")
         );
         assert!(
             check("{device}{Device}")
