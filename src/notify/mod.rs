@@ -291,7 +291,8 @@ impl Notifications {
 
     /// Resolves once every change sent before the call has been applied and every message
     /// a worker holds has been delivered (for tests and the demo). Never resolves while a
-    /// webhook keeps failing; returns at once after the ledger stopped.
+    /// channel keeps failing, and waits out what pacing holds (quiet hours, a rate limit, a
+    /// group wait); returns at once after the ledger stopped.
     pub async fn drained(&self) {
         let (answer, applied) = oneshot::channel();
         if self.commands.send(Command::Barrier(answer)).is_err() {
