@@ -156,41 +156,9 @@ async fn an_open_incident_is_repeated_per_repeat_interval() {
     running.stop().await;
 }
 
-/// A `MakeWriter` collecting every log line in memory.
-#[derive(Clone, Default)]
-struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
 #[tokio::test]
 async fn log_lines_carry_the_contract_events_and_never_the_url() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    // Tracing caches whether a log line is wanted when it is first hit. With one live
-    // subscriber it asks only the hitting thread's, so a line first hit by another test's
-    // worker would be cached as unwanted; with two alive it asks every live one.
-    let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
+    let (logs, _capturing) = Captured::start();
 
     let server = MockServer::start().await;
     Mock::given(method("POST"))
@@ -215,10 +183,7 @@ async fn log_lines_carry_the_contract_events_and_never_the_url() {
     running.stop().await;
 
     let text = logs.text();
-    let events: Vec<Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let events = logs.events();
     let named =
         |name: &str| -> Vec<&Value> { events.iter().filter(|e| e["event"] == name).collect() };
     assert_eq!(named("incident.opened").len(), 1);
@@ -236,7 +201,10 @@ async fn log_lines_carry_the_contract_events_and_never_the_url() {
             event["incident_id"],
             "sales-01/manual_login_required/2026-11-21T08:00:00Z"
         );
+        assert_eq!(event["shape"], "one", "a webhook never merges");
+        assert_eq!(event["batch_size"], 1);
     }
+    assert!(named("incident.opened")[0].get("inhibited_by").is_none());
     assert!(!text.contains("k-ops"), "{text}");
     assert!(!text.contains(&server.uri()), "{text}");
 }

@@ -272,6 +272,55 @@ impl Folded {
     }
 }
 
+/// A `MakeWriter` collecting every log line in memory.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    /// Captures this thread's log lines, as JSON, while the guards live.
+    fn start() -> (
+        Captured,
+        (tracing::subscriber::DefaultGuard, tracing::Dispatch),
+    ) {
+        let logs = Captured::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_writer(move || writer.clone())
+            .finish();
+        let guard = tracing::subscriber::set_default(subscriber);
+        // Tracing caches whether a log line is wanted when it is first hit. With one live
+        // subscriber it asks only the hitting thread's, so a line first hit by another test's
+        // worker would be cached as unwanted; with two alive it asks every live one.
+        let second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
+        (logs, (guard, second))
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+
+    /// Every line captured, parsed.
+    fn events(&self) -> Vec<Value> {
+        self.text()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
+
 async fn bodies(server: &MockServer, at: &str) -> Vec<Value> {
     server
         .received_requests()

@@ -133,6 +133,7 @@ fn provider_key() -> IncidentKey {
 
 #[tokio::test]
 async fn an_unreachable_provider_holds_back_its_devices_logins_until_it_resolves() {
+    let (logs, _capturing) = Captured::start();
     let server = ok_server().await;
     let running = start(
         vec![webhook("ops", &server, true)],
@@ -162,6 +163,18 @@ async fn an_unreachable_provider_holds_back_its_devices_logins_until_it_resolves
         fold(&running.journal.writes()).incidents.len(),
         2,
         "both recorded"
+    );
+    let events = logs.events();
+    let opened: Vec<_> = events
+        .iter()
+        .filter(|e| e["event"] == "incident.opened")
+        .collect();
+    assert_eq!(opened.len(), 2);
+    assert!(opened[0].get("inhibited_by").is_none());
+    assert_eq!(opened[1]["device"], "sales-01");
+    assert_eq!(
+        opened[1]["inhibited_by"],
+        "gewe-cloud/provider_unreachable/2026-11-21T07:59:00Z"
     );
 
     running.notifications.send(IncidentChange::Resolve {
