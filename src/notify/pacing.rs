@@ -70,7 +70,7 @@ impl Pacing {
         if queue.is_empty() {
             return Plan::Idle;
         }
-        let units = self.units(queue, now);
+        let units = self.units(queue, now, !self.merges);
         let mut ready = units.iter().filter(|unit| unit.ready_at <= now);
         let Some(first) = ready.next() else {
             let next = units.iter().map(|unit| unit.ready_at).min();
@@ -103,41 +103,21 @@ impl Pacing {
 
     /// The queue cut into units, in the order of their first message, each with the moment
     /// it may go. Messages that must wait for an earlier message of their incident in another
-    /// unit are in none.
-    fn units(&self, queue: &VecDeque<Message>, now: Timestamp) -> Vec<Unit> {
+    /// unit are in none. With `early` (channels that never merge, so every unit is a single
+    /// message) the cut stops at the first ready unit: a program's long queue costs nothing
+    /// while its head may go.
+    fn units(&self, queue: &VecDeque<Message>, now: Timestamp, early: bool) -> Vec<Unit> {
         let quiet_until = self.quiet_until(now);
-        let mut units: Vec<Unit> = Vec::new();
-        let mut groups: HashMap<GroupKey<'_>, usize> = HashMap::new();
-        // Where each incident's latest queued message went: a unit, or `None` (waiting).
-        let mut placed: HashMap<&str, Option<usize>> = HashMap::new();
+        let mut cut = Cut::default();
         for (index, message) in queue.iter().enumerate() {
-            let key = self.group_key(message);
-            let group = key.as_ref().and_then(|key| groups.get(key).copied());
-            let incident = message.delivery.incident_id.as_str();
-            match placed.get(incident) {
-                Some(None) => continue,
-                Some(Some(unit)) if group != Some(*unit) => {
-                    placed.insert(incident, None);
-                    continue;
-                }
-                _ => {}
-            }
-            let unit = match group {
-                Some(unit) => {
-                    units[unit].members.push(index);
-                    units[unit].oldest = units[unit].oldest.min(message.delivery.created_at);
-                    unit
-                }
-                None => {
-                    units.push(Unit::new(index, message, key.is_some()));
-                    if let Some(key) = key {
-                        groups.insert(key, units.len() - 1);
-                    }
-                    units.len() - 1
-                }
+            let Some(unit) = cut.place(index, message, self.group_key(message)) else {
+                continue;
             };
-            placed.insert(incident, Some(unit));
+            if early && self.ready_at(&cut.units[unit], quiet_until) <= now {
+                break;
+            }
         }
+        let mut units = cut.units;
         for unit in &mut units {
             unit.ready_at = self.ready_at(unit, quiet_until);
         }
@@ -245,6 +225,55 @@ impl Unit {
             indices: self.members.clone(),
             shape,
         }
+    }
+}
+
+/// Units being cut from a queue, message by message.
+#[derive(Default)]
+struct Cut<'a> {
+    units: Vec<Unit>,
+    /// The unit of each group.
+    groups: HashMap<GroupKey<'a>, usize>,
+    /// Where each incident's latest message went: a unit, or `None` (it waits).
+    placed: HashMap<&'a str, Option<usize>>,
+}
+
+impl<'a> Cut<'a> {
+    /// Puts message `index` into its group's unit or a new one, and returns that unit;
+    /// `None` when it must wait for an earlier message of its incident in another unit.
+    fn place(
+        &mut self,
+        index: usize,
+        message: &'a Message,
+        key: Option<GroupKey<'a>>,
+    ) -> Option<usize> {
+        let group = key.as_ref().and_then(|key| self.groups.get(key).copied());
+        let incident = message.delivery.incident_id.as_str();
+        match self.placed.get(incident) {
+            Some(None) => return None,
+            Some(Some(unit)) if group != Some(*unit) => {
+                self.placed.insert(incident, None);
+                return None;
+            }
+            _ => {}
+        }
+        let unit = match group {
+            Some(unit) => {
+                let joined = &mut self.units[unit];
+                joined.members.push(index);
+                joined.oldest = joined.oldest.min(message.delivery.created_at);
+                unit
+            }
+            None => {
+                self.units.push(Unit::new(index, message, key.is_some()));
+                if let Some(key) = key {
+                    self.groups.insert(key, self.units.len() - 1);
+                }
+                self.units.len() - 1
+            }
+        };
+        self.placed.insert(incident, Some(unit));
+        Some(unit)
     }
 }
 
