@@ -47,7 +47,9 @@ pub(crate) struct Batch {
 }
 
 impl Batch {
-    /// A batch of a single message.
+    /// A batch of a single message (the channels' tests send them; workers get theirs from
+    /// pacing).
+    #[cfg(test)]
     pub(crate) fn one(message: Message) -> Batch {
         Batch {
             shape: Shape::One,
