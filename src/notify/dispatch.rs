@@ -258,3 +258,43 @@ fn same_email(a: Option<&Email>, b: Option<&Email>) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::config::{Language, NotifierKind, Window};
+
+    fn kept(a: &Notifier, b: &Notifier) -> bool {
+        same_channel(a, b) && same_pacing(a, b)
+    }
+
+    #[test]
+    fn a_reload_keeps_a_worker_only_when_its_channel_and_pacing_are_the_same() {
+        let mut bot = Notifier::new("bot", NotifierKind::Wecom);
+        bot.url = Some(SecretString::from("https://example.invalid/send?key=k"));
+        assert!(kept(&bot, &bot.clone()));
+        let mut resolved_off = bot.clone();
+        resolved_off.send_resolved = false;
+        assert!(
+            kept(&bot, &resolved_off),
+            "the ledger's setting, not the worker's"
+        );
+
+        let changes: [fn(&mut Notifier); 7] = [
+            |n| n.rate_limit = 5,
+            |n| n.group_wait = Duration::ZERO,
+            |n| n.quiet_hours = Window::parse("23:00-08:00").ok(),
+            |n| n.timeout = Duration::from_secs(3),
+            |n| n.language = Language::En,
+            |n| n.secret = Some(SecretString::from("s")),
+            |n| n.url = Some(SecretString::from("https://example.invalid/send?key=other")),
+        ];
+        for change in changes {
+            let mut changed = bot.clone();
+            change(&mut changed);
+            assert!(!kept(&bot, &changed), "{changed:?}");
+        }
+    }
+}
