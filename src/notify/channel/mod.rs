@@ -21,8 +21,10 @@ use super::NotifyError;
 use super::ledger::Message;
 use crate::config::{Notifier, NotifierKind};
 
+pub(crate) mod exec;
 pub(crate) mod webhook;
 
+pub(crate) use exec::ExecChannel;
 pub(crate) use webhook::WebhookChannel;
 
 /// How the messages of one send were put together.
@@ -84,6 +86,8 @@ pub(crate) trait Channel: Send + Sync + 'static {
 pub(crate) enum AnyChannel {
     /// The generic webhook.
     Webhook(WebhookChannel),
+    /// A local program.
+    Exec(ExecChannel),
 }
 
 impl AnyChannel {
@@ -98,6 +102,7 @@ impl AnyChannel {
                 WebhookChannel::new(url, notifier.timeout).map(AnyChannel::Webhook)
             }
             (NotifierKind::Webhook, None) => Err(NotifyError::Build("no url is configured".into())),
+            (NotifierKind::Exec, _) => ExecChannel::new(notifier).map(AnyChannel::Exec),
             (kind, _) => Err(NotifyError::Unsupported(kind)),
         }
     }
@@ -107,6 +112,7 @@ impl Channel for AnyChannel {
     async fn deliver(&self, outgoing: Outgoing<'_>, sent_at: Timestamp) -> Result<(), NotifyError> {
         match self {
             AnyChannel::Webhook(channel) => channel.send(outgoing, sent_at).await,
+            AnyChannel::Exec(channel) => channel.send(outgoing, sent_at).await,
         }
     }
 }
