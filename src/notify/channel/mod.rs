@@ -21,9 +21,11 @@ use super::NotifyError;
 use super::ledger::Message;
 use crate::config::{Notifier, NotifierKind};
 
+pub(crate) mod email;
 pub(crate) mod exec;
 pub(crate) mod webhook;
 
+pub(crate) use email::EmailChannel;
 pub(crate) use exec::ExecChannel;
 pub(crate) use webhook::WebhookChannel;
 
@@ -88,6 +90,8 @@ pub(crate) enum AnyChannel {
     Webhook(WebhookChannel),
     /// A local program.
     Exec(ExecChannel),
+    /// Mail over SMTP.
+    Email(EmailChannel),
 }
 
 impl AnyChannel {
@@ -103,6 +107,9 @@ impl AnyChannel {
             }
             (NotifierKind::Webhook, None) => Err(NotifyError::Build("no url is configured".into())),
             (NotifierKind::Exec, _) => ExecChannel::new(notifier).map(AnyChannel::Exec),
+            (NotifierKind::Email, _) => {
+                EmailChannel::new(notifier, timezone).map(AnyChannel::Email)
+            }
             (kind, _) => Err(NotifyError::Unsupported(kind)),
         }
     }
@@ -113,6 +120,7 @@ impl Channel for AnyChannel {
         match self {
             AnyChannel::Webhook(channel) => channel.send(outgoing, sent_at).await,
             AnyChannel::Exec(channel) => channel.send(outgoing, sent_at).await,
+            AnyChannel::Email(channel) => channel.send(outgoing, sent_at).await,
         }
     }
 }
