@@ -3,7 +3,8 @@
 //!
 //! Each argument has its placeholders (`{kind}`, `{device}`, `{status}`, `{summary}`,
 //! `{severity}`, `{provider}`, `{incident_id}`, `{vendor_id}`, `{repeat}`, `{opened_at}`;
-//! `{{` and `}}` for literal braces) replaced by the message's values. The contract payload
+//! `{{` and `}}` for literal braces) replaced by the message's values, through the same parser
+//! ([`crate::config::placeholders`]) that checked them when the configuration loaded. The contract payload
 //! (DESIGN.md §5) goes on stdin and in `SESSION_KEEPER_PAYLOAD`, the main fields in
 //! `SESSION_KEEPER_KIND`, `_STATUS`, `_SEVERITY`, `_DEVICE`, `_PROVIDER`, `_INCIDENT_ID`,
 //! `_SUMMARY` and `_REPEAT`. Exit status 0 means delivered.
@@ -18,7 +19,7 @@ use jiff::Timestamp;
 
 use super::Outgoing;
 use super::webhook::{test_body, test_summary};
-use crate::config::Notifier;
+use crate::config::{Notifier, placeholders};
 use crate::incident::Subject;
 use crate::notify::NotifyError;
 use crate::notify::ledger::Message;
@@ -88,7 +89,7 @@ impl ExecChannel {
         let argv = self
             .command
             .iter()
-            .map(|arg| expand(arg, |name| fields.placeholder(name)))
+            .map(|arg| placeholders::expand(arg, |name| fields.placeholder(name)))
             .collect();
         let mut env: Vec<(&'static str, String)> = ENV
             .iter()
@@ -220,42 +221,9 @@ impl Fields {
     }
 
     /// The value of the placeholder `{name}`, if it is one.
-    fn placeholder(&self, name: &str) -> Option<&str> {
-        Field::named(name).map(|field| self.get(field))
+    fn placeholder(&self, name: &str) -> Option<String> {
+        Field::named(name).map(|field| self.get(field).to_owned())
     }
-}
-
-/// `arg` with every known `{name}` replaced by `lookup(name)`, `{{` and `}}` by single braces.
-/// Anything else (an unknown name, a lone brace) stays as written: the config check refuses
-/// those before a command ever runs.
-fn expand<'a>(arg: &str, lookup: impl Fn(&str) -> Option<&'a str>) -> String {
-    let mut out = String::with_capacity(arg.len());
-    let mut rest = arg;
-    while let Some(at) = rest.find(['{', '}']) {
-        out.push_str(&rest[..at]);
-        let tail = &rest[at..];
-        if tail.starts_with("{{") || tail.starts_with("}}") {
-            out.push_str(&tail[..1]);
-            rest = &tail[2..];
-            continue;
-        }
-        let found = tail
-            .strip_prefix('{')
-            .and_then(|inner| inner.find('}').map(|end| &inner[..end]))
-            .and_then(|name| lookup(name).map(|value| (name.len(), value)));
-        match found {
-            Some((len, value)) => {
-                out.push_str(value);
-                rest = &tail[len + 2..];
-            }
-            None => {
-                out.push_str(&tail[..1]);
-                rest = &tail[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 #[cfg(test)]

@@ -155,7 +155,7 @@ async fn placeholders_fill_each_argument_and_the_payload_goes_to_stdin_and_the_e
             "{provider}:{vendor_id}",
             "{incident_id}",
             "repeat {repeat} since {opened_at}",
-            "{{kind}} {nope} }",
+            "{{kind}}={{{kind}}}",
         ],
         Duration::from_secs(10),
     );
@@ -173,7 +173,7 @@ async fn placeholders_fill_each_argument_and_the_payload_goes_to_stdin_and_the_e
             "gewe-cloud:wx_abc123",
             "sales-01/manual_login_required/2026-11-21T08:00:00Z",
             "repeat 2 since 2026-11-21T08:00:00Z",
-            "{kind} {nope} }",
+            "{kind}={manual_login_required}",
         ]
     );
     let payload = stdin(dir.path(), 1);
@@ -424,23 +424,15 @@ async fn a_failure_quotes_one_line_of_at_most_200_characters_or_stdout_when_stde
 }
 
 #[test]
-fn expand_replaces_known_names_and_doubled_braces_only() {
-    let lookup = |name: &str| match name {
-        "kind" => Some("device_recycled"),
-        "device" => Some(""),
-        _ => None,
-    };
-    assert_eq!(expand("{kind}", lookup), "device_recycled");
-    assert_eq!(expand("a{device}b", lookup), "ab");
-    assert_eq!(expand("{{kind}}", lookup), "{kind}");
-    assert_eq!(expand("{{{kind}}}", lookup), "{device_recycled}");
-    assert_eq!(expand("{unknown} { } {", lookup), "{unknown} { } {");
-    assert_eq!(expand("设备 {kind}!", lookup), "设备 device_recycled!");
-}
-
-#[test]
 fn a_notifier_without_a_program_does_not_build() {
     let notifier = Notifier::new("pager", NotifierKind::Exec);
     let error = ExecChannel::new(&notifier).unwrap_err();
     assert!(matches!(error, NotifyError::Build(_)), "{error}");
+}
+
+#[test]
+fn every_placeholder_the_config_accepts_has_a_value() {
+    for name in placeholders::PLACEHOLDERS {
+        assert!(Field::named(name).is_some(), "{name}");
+    }
 }
