@@ -2,7 +2,6 @@
 //! 127.0.0.1:0 and an exec script; its lines, its exit codes (0 all sent, 1 any failed, 2 an
 //! unknown `--notifier`, 78 a bad configuration) and what the receivers got.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -30,7 +29,9 @@ async fn receiver() -> MockServer {
     server
 }
 
-/// A script that records its arguments (one per line) and stdin beside itself.
+/// A script that records its arguments (one per line) and stdin beside itself. The notifier
+/// runs it as `/bin/sh PATH`: a file that is never exec'd cannot fail with ETXTBSY while a
+/// parallel test's fork still holds it open for writing.
 fn pager_script(dir: &Path) -> PathBuf {
     let script = dir.join("pager.sh");
     let body = format!(
@@ -38,7 +39,6 @@ fn pager_script(dir: &Path) -> PathBuf {
         d = dir.display()
     );
     std::fs::write(&script, body).unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     script
 }
 
@@ -59,7 +59,7 @@ url = "{uri}{hook_path}?key={URL_KEY}"
 [[notifier]]
 name = "pager"
 kind = "exec"
-command = ["{script}", "{{kind}}", "{{status}}", "--summary={{summary}}"]
+command = ["/bin/sh", "{script}", "{{kind}}", "{{status}}", "--summary={{summary}}"]
 "#,
         state = dir.join("state").display(),
         uri = server.uri(),

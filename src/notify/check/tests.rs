@@ -1,6 +1,5 @@
 //! `notify-test` against a fake webhook receiver and exec scripts (real time, loopback only).
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
@@ -18,15 +17,19 @@ fn webhook(name: &str, url: String) -> Notifier {
     notifier
 }
 
-/// An exec notifier running a script that exits with `status`, saying why on stderr.
+/// An exec notifier running a script that exits with `status`, saying why on stderr; run as
+/// `/bin/sh PATH`, so the file is never exec'd (no ETXTBSY from another test's fork).
 fn exec(dir: &Path, name: &str, status: u8) -> Notifier {
     let script = dir.join(format!("{name}.sh"));
     let body =
         format!("#!/bin/sh\ncat > /dev/null\necho \"pager said no to $1\" >&2\nexit {status}\n");
     std::fs::write(&script, body).unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     let mut notifier = Notifier::new(name, NotifierKind::Exec);
-    notifier.command = vec![script.display().to_string(), "{kind}".into()];
+    notifier.command = vec![
+        "/bin/sh".into(),
+        script.display().to_string(),
+        "{kind}".into(),
+    ];
     notifier
 }
 

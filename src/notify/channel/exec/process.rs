@@ -149,3 +149,6 @@ fn first_line(output: &[u8]) -> Option<String> {
     }
     Some(quoted)
 }
+
+#[cfg(test)]
+mod tests;
