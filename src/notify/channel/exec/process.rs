@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, Command};
+use tokio_util::task::AbortOnDropHandle;
 
 use crate::notify::NotifyError;
 
@@ -18,6 +19,9 @@ const OUTPUT_CAP: usize = 64 * 1024;
 
 /// How much of the program's complaint an error quotes.
 const QUOTE_CHARS: usize = 200;
+
+/// How long the output is still read after the program exited.
+const OUTPUT_GRACE: Duration = Duration::from_secs(1);
 
 /// How long reaping a killed child may take before it is left to the runtime.
 const REAP_LIMIT: Duration = Duration::from_secs(2);
@@ -69,29 +73,39 @@ impl Invocation {
     }
 }
 
-/// Feeds stdin, reads both outputs and waits for the exit, all at once (a program may fill
-/// one pipe before it reads the other).
+/// Feeds stdin and reads both outputs while waiting for the exit (a program may fill one pipe
+/// before it reads the other). Once it exited, its output is read for at most
+/// [`OUTPUT_GRACE`] more: something it left running in the background (`nohup x &`) may hold
+/// the pipes open, and must not turn a delivered message into a timeout.
 async fn finish(child: &mut Child, input: Vec<u8>) -> io::Result<(ExitStatus, Vec<u8>, Vec<u8>)> {
     let stdin = child.stdin.take();
-    let stdout = child.stdout.take();
-    let stderr = child.stderr.take();
-    let feed = async move {
-        if let Some(mut stdin) = stdin {
-            match stdin.write_all(&input).await {
-                // A program that does not read its stdin may exit before it is written.
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-                other => other?,
-            }
+    let feed = AbortOnDropHandle::new(tokio::spawn(async move {
+        let Some(mut stdin) = stdin else {
+            return Ok(());
+        };
+        match stdin.write_all(&input).await {
+            // A program that does not read its stdin may exit before it is written.
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
         }
-        Ok::<(), io::Error>(())
+    }));
+    let stdout = AbortOnDropHandle::new(tokio::spawn(capped(child.stdout.take())));
+    let stderr = AbortOnDropHandle::new(tokio::spawn(capped(child.stderr.take())));
+    let status = child.wait().await?;
+    if feed.is_finished() {
+        feed.await.map_err(io::Error::other)??;
+    }
+    let outputs = tokio::time::timeout(OUTPUT_GRACE, async { (stdout.await, stderr.await) });
+    let (stdout, stderr) = match outputs.await {
+        Ok((Ok(stdout), Ok(stderr))) => (stdout?, stderr?),
+        Ok((Err(e), _) | (_, Err(e))) => return Err(io::Error::other(e)),
+        Err(_) => (Vec::new(), Vec::new()),
     };
-    let (fed, out, err, status) = tokio::join!(feed, capped(stdout), capped(stderr), child.wait());
-    fed?;
-    Ok((status?, out?, err?))
+    Ok((status, stdout, stderr))
 }
 
 /// Everything `pipe` yields until it closes, keeping the first [`OUTPUT_CAP`] bytes.
-pub(super) async fn capped(pipe: Option<impl AsyncRead + Unpin>) -> io::Result<Vec<u8>> {
+pub(super) async fn capped(pipe: Option<impl AsyncRead + Unpin + Send>) -> io::Result<Vec<u8>> {
     let mut kept = Vec::new();
     let Some(mut pipe) = pipe else {
         return Ok(kept);

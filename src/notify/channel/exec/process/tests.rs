@@ -112,3 +112,19 @@ async fn a_failure_quotes_one_line_of_at_most_200_characters_or_stdout_when_stde
     let text = command_error(invocation(&killed, Duration::from_secs(10)).run().await);
     assert_eq!(text, "killed by signal 15");
 }
+
+#[tokio::test]
+async fn a_program_that_exits_0_is_delivered_though_its_background_child_holds_the_pipes() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "#!/bin/sh\nsleep 30 &\necho $! > '{d}/sleeper'\necho 'paged'\nexit 0\n",
+        d = dir.path().display()
+    );
+    let program = script(dir.path(), "detach.sh", &body);
+    let delivered = invocation(&program, Duration::from_secs(10)).run().await;
+
+    let pid = std::fs::read_to_string(dir.path().join("sleeper")).unwrap();
+    let sleeper = rustix::process::Pid::from_raw(pid.trim().parse().unwrap()).unwrap();
+    let _ = rustix::process::kill_process(sleeper, rustix::process::Signal::KILL);
+    assert!(delivered.is_ok(), "{delivered:?}");
+}
