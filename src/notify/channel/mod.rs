@@ -21,8 +21,12 @@ use super::NotifyError;
 use super::ledger::Message;
 use crate::config::{Notifier, NotifierKind};
 
+pub(crate) mod email;
+pub(crate) mod exec;
 pub(crate) mod webhook;
 
+pub(crate) use email::EmailChannel;
+pub(crate) use exec::ExecChannel;
 pub(crate) use webhook::WebhookChannel;
 
 /// How the messages of one send were put together.
@@ -86,6 +90,10 @@ pub(crate) trait Channel: Send + Sync + 'static {
 pub(crate) enum AnyChannel {
     /// The generic webhook.
     Webhook(WebhookChannel),
+    /// A local program.
+    Exec(ExecChannel),
+    /// Mail over SMTP.
+    Email(EmailChannel),
 }
 
 impl AnyChannel {
@@ -100,6 +108,10 @@ impl AnyChannel {
                 WebhookChannel::new(url, notifier.timeout).map(AnyChannel::Webhook)
             }
             (NotifierKind::Webhook, None) => Err(NotifyError::Build("no url is configured".into())),
+            (NotifierKind::Exec, _) => ExecChannel::new(notifier).map(AnyChannel::Exec),
+            (NotifierKind::Email, _) => {
+                EmailChannel::new(notifier, timezone).map(AnyChannel::Email)
+            }
             (kind, _) => Err(NotifyError::Unsupported(kind)),
         }
     }
@@ -109,6 +121,8 @@ impl Channel for AnyChannel {
     async fn deliver(&self, outgoing: Outgoing<'_>, sent_at: Timestamp) -> Result<(), NotifyError> {
         match self {
             AnyChannel::Webhook(channel) => channel.send(outgoing, sent_at).await,
+            AnyChannel::Exec(channel) => channel.send(outgoing, sent_at).await,
+            AnyChannel::Email(channel) => channel.send(outgoing, sent_at).await,
         }
     }
 }
