@@ -21,6 +21,7 @@ use super::NotifyError;
 use super::ledger::Message;
 use crate::config::{Notifier, NotifierKind};
 
+mod http;
 pub(crate) mod webhook;
 
 pub(crate) use webhook::WebhookChannel;
