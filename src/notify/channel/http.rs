@@ -198,4 +198,4 @@ fn secret_pieces(url: &Url) -> Vec<String> {
 
 #[cfg(test)]
 #[path = "http/tests.rs"]
-mod tests;
+pub(super) mod tests;
