@@ -10,6 +10,8 @@
 //!    cross-checks names, collecting every problem rather than stopping at the first;
 //! 5. `report`: place each problem at a line, column and key path (`device[2].region_id`,
 //!    array indexes counting from 0) and return them all as one [`ConfigError`].
+//!
+//! [`placeholders`] is public: the exec notifier fills in with it what the config checked.
 
 mod credentials;
 mod devices;
@@ -20,6 +22,7 @@ mod locate;
 mod model;
 mod notifier;
 mod notifiers;
+pub mod placeholders;
 mod policy;
 mod providers;
 mod raw;

@@ -170,12 +170,20 @@ pub enum Language {
 }
 
 impl Language {
+    /// Every language, for parsing and error messages.
+    pub const ALL: [Language; 2] = [Language::Zh, Language::En];
+
     /// The config spelling (`language = "zh"` / `"en"`).
     pub fn as_str(self) -> &'static str {
         match self {
             Language::Zh => "zh",
             Language::En => "en",
         }
+    }
+
+    /// Parses the config spelling; `None` for anything else.
+    pub fn parse(s: &str) -> Option<Language> {
+        Language::ALL.into_iter().find(|l| l.as_str() == s)
     }
 }
 
@@ -210,6 +218,14 @@ pub enum SmtpTls {
 }
 
 impl SmtpTls {
+    /// Every mode, for parsing and error messages.
+    pub const ALL: [SmtpTls; 3] = [SmtpTls::Starttls, SmtpTls::Tls, SmtpTls::None];
+
+    /// Parses the config spelling; `None` for anything else.
+    pub fn parse(s: &str) -> Option<SmtpTls> {
+        SmtpTls::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
     /// The config spelling (`smtp_tls`).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -263,5 +279,19 @@ mod tests {
         assert_eq!(hook.min_severity, Severity::Warning);
         assert!(hook.send_resolved);
         assert_eq!(SmtpTls::Tls.default_port(), 465);
+    }
+
+    #[test]
+    fn languages_and_tls_modes_round_trip_their_spelling() {
+        for language in Language::ALL {
+            assert_eq!(Language::parse(language.as_str()), Some(language));
+        }
+        assert_eq!(Language::parse("zh-CN"), None);
+        for tls in SmtpTls::ALL {
+            assert_eq!(SmtpTls::parse(tls.as_str()), Some(tls));
+        }
+        assert_eq!(SmtpTls::parse("ssl"), None);
+        assert_eq!(SmtpTls::Starttls.default_port(), 587);
+        assert_eq!(SmtpTls::None.default_port(), 25);
     }
 }

@@ -1,20 +1,25 @@
 //! Stage two for `[[notifier]]`: kind, the keys that kind uses, and delivery options.
+//!
+//! Each key is checked where it belongs: the channel keys (url, secret, command, the email
+//! keys) here, the policy keys in `delivery`, the SMTP keys in `email`. A key given to a kind
+//! that does not use it is an error, so a misplaced key never silently does nothing.
+
+mod delivery;
+mod email;
+#[cfg(test)]
+mod tests;
 
 use std::path::Path;
-use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
 use super::locate::KeyPath;
-use super::notifier::{Notifier, NotifierKind};
+use super::notifier::{Email, Notifier, NotifierKind};
+use super::placeholders;
 use super::raw::RawNotifier;
 use super::report::Problems;
 use super::secrets::{Resolved, SecretInput};
-use super::values::{http_url, kind, opt_duration, required_name};
-use super::window::Window;
-
-/// The shortest `repeat_interval` besides 0 (never): repeating more often is a flood.
-const MIN_REPEAT: Duration = Duration::from_secs(1);
+use super::values::{http_url, kind, required_name};
 
 /// Validates one notifier at `at`; `None` when anything about it is wrong (all reported).
 pub(crate) fn notifier(
@@ -23,59 +28,70 @@ pub(crate) fn notifier(
     dir: &Path,
     problems: &mut Problems,
 ) -> Option<Notifier> {
-    let name = required_name(raw.name, at, "notifier", problems);
-    let kind = kind(raw.kind.as_deref(), at, &NotifierKind::ALL, problems);
-    let repeat_interval = repeat_interval(
-        raw.repeat_interval.as_deref(),
-        &at.key("repeat_interval"),
-        problems,
-    );
-    let quiet_hours = match raw.quiet_hours.as_deref().map(str::trim) {
-        None | Some("") => Some(None),
-        Some(hours) => Window::parse(hours)
-            .map(Some)
-            .map_err(|e| problems.at(&at.key("quiet_hours"), e))
-            .ok(),
-    };
-    let url = SecretInput::new("url", raw.url, raw.url_file);
-    let secret = SecretInput::new("secret", raw.secret, raw.secret_file);
-    let channel = channel(kind, url, secret, raw.command, at, dir, problems);
-    let (url, secret, command) = channel?;
+    let (name, kind_text, keys, policy) = split(raw);
+    let name = required_name(name, at, "notifier", problems);
+    let kind = kind(kind_text.as_deref(), at, &NotifierKind::ALL, problems);
+    let delivery = policy.check(kind, at, problems);
+    let channel = channel(kind, keys, at, dir, problems)?;
     let mut notifier = Notifier::new(name?, kind?);
-    notifier.url = url;
-    notifier.secret = secret;
-    notifier.command = command;
-    notifier.send_resolved = raw.send_resolved.unwrap_or(true);
-    notifier.repeat_interval = repeat_interval?;
-    notifier.quiet_hours = quiet_hours?;
+    notifier.url = channel.url;
+    notifier.secret = channel.secret;
+    notifier.command = channel.command;
+    notifier.email = channel.email;
+    delivery?.apply(&mut notifier);
     Some(notifier)
 }
 
-/// `repeat_interval`: 0 (never repeat, the default) or at least 1 s.
-fn repeat_interval(raw: Option<&str>, at: &KeyPath, problems: &mut Problems) -> Option<Duration> {
-    let Some(text) = raw else {
-        return Some(Duration::ZERO);
-    };
-    let parsed = opt_duration(Some(text), at, problems)?;
-    if !parsed.is_zero() && parsed < MIN_REPEAT {
-        problems.at(
-            at,
-            "`repeat_interval` must be 0 (never repeat) or at least 1s",
-        );
-        return None;
-    }
-    Some(parsed)
-}
-
-type Channel = (Option<SecretString>, Option<SecretString>, Vec<String>);
-
-/// The keys that fit `kind` (url, secret, command), checked and resolved. With the kind
-/// unknown, whatever was given is still resolved, so file problems are reported too.
-fn channel(
-    kind: Option<NotifierKind>,
+/// The keys that say where messages go, as written.
+struct ChannelKeys {
     url: SecretInput,
     secret: SecretInput,
     command: Option<Vec<String>>,
+    email: email::Keys,
+}
+
+/// Takes a raw notifier apart: name, kind, channel keys, policy keys.
+fn split(raw: RawNotifier) -> (Option<String>, Option<String>, ChannelKeys, delivery::Keys) {
+    let channel = ChannelKeys {
+        url: SecretInput::new("url", raw.url, raw.url_file),
+        secret: SecretInput::new("secret", raw.secret, raw.secret_file),
+        command: raw.command,
+        email: email::Keys {
+            smtp_host: raw.smtp_host,
+            smtp_port: raw.smtp_port,
+            smtp_tls: raw.smtp_tls,
+            username: raw.username,
+            password: SecretInput::new("password", raw.password, raw.password_file),
+            from: raw.from,
+            to: raw.to,
+        },
+    };
+    let policy = delivery::Keys {
+        send_resolved: raw.send_resolved,
+        repeat_interval: raw.repeat_interval,
+        quiet_hours: raw.quiet_hours,
+        min_severity: raw.min_severity,
+        rate_limit: raw.rate_limit,
+        group_wait: raw.group_wait,
+        language: raw.language,
+        timeout: raw.timeout,
+    };
+    (raw.name, raw.kind, channel, policy)
+}
+
+/// The channel keys, checked and resolved.
+struct Channel {
+    url: Option<SecretString>,
+    secret: Option<SecretString>,
+    command: Vec<String>,
+    email: Option<Email>,
+}
+
+/// The keys that fit `kind` (url, secret, command, email), checked and resolved. With the
+/// kind unknown, whatever was given is still resolved, so file problems are reported too.
+fn channel(
+    kind: Option<NotifierKind>,
+    keys: ChannelKeys,
     at: &KeyPath,
     dir: &Path,
     problems: &mut Problems,
@@ -83,25 +99,47 @@ fn channel(
     let uses_url = kind.is_none_or(NotifierKind::uses_url);
     let signs = kind.is_none_or(NotifierKind::signs);
     let runs = kind.is_none_or(|k| k == NotifierKind::Exec);
-    let given = [
+    let mails = kind == Some(NotifierKind::Email);
+    let mut given = vec![
         (
-            url.written_as(),
+            keys.url.written_as(),
             uses_url,
             "webhook, wecom, dingtalk and feishu",
         ),
-        (secret.written_as(), signs, "dingtalk and feishu"),
-        (command.as_ref().map(|_| "command".to_owned()), runs, "exec"),
+        (keys.secret.written_as(), signs, "dingtalk and feishu"),
+        (
+            keys.command.as_ref().map(|_| "command".to_owned()),
+            runs,
+            "exec",
+        ),
     ];
+    for key in keys.email.written() {
+        given.push((
+            Some(key),
+            kind.is_none_or(|k| k == NotifierKind::Email),
+            "email",
+        ));
+    }
     let fits = kind.is_none_or(|kind| keys_fit(kind, given, at, problems));
-    let url = url.resolve_given(uses_url, at, dir, problems);
+    let url = keys.url.resolve_given(uses_url, at, dir, problems);
     let url = post_url(url, kind, at, problems);
-    let secret = match secret.resolve_given(signs, at, dir, problems) {
+    let secret = match keys.secret.resolve_given(signs, at, dir, problems) {
         Ok(found) => Some(found.map(|(secret, _)| secret)),
         Err(()) => None,
     };
-    let command = exec_command(command.filter(|_| runs), kind, at, problems);
+    let command = exec_command(keys.command.filter(|_| runs), kind, at, problems);
+    let email = if mails {
+        keys.email.check(at, dir, problems).map(Some)
+    } else {
+        Some(None)
+    };
     kind?;
-    let channel = (url?, secret?, command?);
+    let channel = Channel {
+        url: url?,
+        secret: secret?,
+        command: command?,
+        email: email?,
+    };
     fits.then_some(channel)
 }
 
@@ -139,7 +177,7 @@ fn post_url(
 /// Reports each given key (as written) that `kind` does not use; true when all fit.
 fn keys_fit(
     kind: NotifierKind,
-    given: [(Option<String>, bool, &str); 3],
+    given: Vec<(Option<String>, bool, &str)>,
     at: &KeyPath,
     problems: &mut Problems,
 ) -> bool {
@@ -160,7 +198,7 @@ fn keys_fit(
 }
 
 /// "a" or "an", for messages that name a kind.
-fn article(kind: NotifierKind) -> &'static str {
+pub(crate) fn article(kind: NotifierKind) -> &'static str {
     if kind.as_str().starts_with(['a', 'e', 'i', 'o', 'u']) {
         "an"
     } else {
@@ -195,6 +233,15 @@ fn exec_command(
             problems.at(&at.index(0), "the program must not be empty");
             None
         }
-        Some(_) => Some(command),
+        Some(_) => {
+            let mut fine = true;
+            for (i, arg) in command.iter().enumerate() {
+                if let Err(why) = placeholders::check(arg) {
+                    problems.at(&at.index(i), why);
+                    fine = false;
+                }
+            }
+            fine.then_some(command)
+        }
     }
 }

@@ -139,6 +139,19 @@ pub(crate) struct RawNotifier {
     pub(crate) send_resolved: Option<bool>,
     pub(crate) repeat_interval: Option<String>,
     pub(crate) quiet_hours: Option<String>,
+    pub(crate) min_severity: Option<String>,
+    pub(crate) rate_limit: Option<u32>,
+    pub(crate) group_wait: Option<String>,
+    pub(crate) language: Option<String>,
+    pub(crate) timeout: Option<String>,
+    pub(crate) smtp_host: Option<String>,
+    pub(crate) smtp_port: Option<u32>,
+    pub(crate) smtp_tls: Option<String>,
+    pub(crate) username: Option<String>,
+    pub(crate) password: Option<SecretString>,
+    pub(crate) password_file: Option<String>,
+    pub(crate) from: Option<String>,
+    pub(crate) to: Option<Vec<String>>,
 }
 
 /// A section or array item: parsed, or refused by serde (already reported). A refused item
@@ -166,7 +179,7 @@ pub(crate) struct RawConfig {
 const SECTIONS: &str = "`daemon`, `policy`, `provider`, `device`, `notifier`";
 
 /// Keys whose values are secrets: a serde error about one must not quote the value.
-const SECRET_KEYS: [&str; 12] = [
+const SECRET_KEYS: [&str; 14] = [
     "token",
     "token_file",
     "authorization",
@@ -179,6 +192,8 @@ const SECRET_KEYS: [&str; 12] = [
     "url_file",
     "secret",
     "secret_file",
+    "password",
+    "password_file",
 ];
 
 /// Splits the document into its sections and deserializes each, reporting every serde error.

@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 use super::Config;
 
 /// Renders the summary: daemon settings, providers with kind and device count, the device
-/// total, notifiers with kind. One item per line, no trailing newline.
+/// total, notifiers with kind (and language, for the channels people read). One item per
+/// line, no trailing newline.
 pub(crate) fn render(config: &Config) -> String {
     let mut out = String::new();
     let d = &config.daemon;
@@ -49,6 +50,9 @@ pub(crate) fn render(config: &Config) -> String {
     let _ = write!(out, "notifiers: {}", config.notifiers.len());
     for notifier in &config.notifiers {
         let _ = write!(out, "\n  {}: {}", notifier.name, notifier.kind);
+        if notifier.kind.for_people() {
+            let _ = write!(out, ", language {}", notifier.language.as_str());
+        }
     }
     out
 }

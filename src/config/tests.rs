@@ -193,7 +193,7 @@ fn summary_names_kinds_and_counts_without_secrets() {
         "  pc: shrise, 0 devices, 1 kick check",
         "devices: 2",
         "notifiers: 2",
-        "  ops: dingtalk",
+        "  ops: dingtalk, language zh\n",
         "  pager: exec",
     ] {
         assert!(summary.contains(want), "missing {want:?} in:\n{summary}");

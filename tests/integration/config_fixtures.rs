@@ -11,9 +11,11 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use secrecy::ExposeSecret;
-use session_keeper::config::{Config, ConfigError, NotifierKind};
+use session_keeper::config::{Config, ConfigError, Language, Notifier, NotifierKind, SmtpTls};
+use session_keeper::incident::Severity;
 use session_keeper::vendor::{Auth, VendorKind};
 
 const SECRET_FILES: [(&str, &str); 3] = [
@@ -194,6 +196,64 @@ fn variables_and_secret_files_are_substituted() {
 }
 
 #[test]
+fn every_notifier_channel_gets_its_keys_and_policy() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/config/valid/notifier_channels.toml");
+    let (result, _dir) = load_fixture(&fixture);
+    let config = result.unwrap();
+    let by_name = |name: &str| -> &Notifier {
+        let found = config.notifiers.iter().find(|n| n.name == name);
+        found.unwrap_or_else(|| panic!("no notifier {name}"))
+    };
+    let hook = by_name("hook");
+    assert!(!hook.send_resolved);
+    assert_eq!(hook.repeat_interval, Duration::from_secs(4 * 3600));
+    assert_eq!((hook.rate_limit, hook.group_wait), (0, Duration::ZERO));
+    assert_eq!(hook.timeout, Duration::from_secs(3));
+    assert_eq!(hook.min_severity, Severity::Critical);
+    let wecom = by_name("wecom");
+    assert_eq!(wecom.language, Language::En);
+    assert_eq!(wecom.group_wait, Duration::from_secs(45));
+    let quiet = wecom.quiet_hours.map(|w| w.to_string());
+    assert_eq!(quiet.as_deref(), Some("23:00-08:00"));
+    let url = wecom.url.as_ref().unwrap();
+    assert!(url.expose_secret().ends_with("key=ops-team"));
+    let ding = by_name("ding");
+    assert_eq!(ding.secret.as_ref().unwrap().expose_secret(), "ding-secret");
+    assert_eq!(
+        (ding.group_wait, ding.language),
+        (Duration::ZERO, Language::Zh)
+    );
+    let feishu = by_name("feishu");
+    assert_eq!(feishu.timeout, Duration::from_millis(100));
+    assert_eq!(
+        (feishu.rate_limit, feishu.group_wait),
+        (20, Duration::from_secs(30))
+    );
+    let pager = by_name("pager");
+    assert_eq!(pager.command[1], "--kind={kind}");
+    assert_eq!(pager.timeout, Duration::from_secs(300));
+    let mail = by_name("mail");
+    let email = mail.email.as_ref().unwrap();
+    assert_eq!((email.tls, email.port), (SmtpTls::Tls, 465));
+    assert_eq!(
+        email.password.as_ref().unwrap().expose_secret(),
+        "tok-from-file"
+    );
+    assert_eq!(email.to.len(), 2);
+    assert_eq!(
+        (mail.rate_limit, mail.group_wait),
+        (1000, Duration::from_secs(3600))
+    );
+    let relay = by_name("relay").email.as_ref().unwrap();
+    assert_eq!((relay.tls, relay.port), (SmtpTls::None, 25));
+    assert_eq!(
+        relay.password.as_ref().unwrap().expose_secret(),
+        "tok-from-env"
+    );
+}
+
+#[test]
 fn example_configs_load_without_environment() {
     let mut failures = Vec::new();
     for file in toml_files("etc") {
@@ -220,6 +280,15 @@ fn the_annotated_example_shows_every_kind() {
     let all_notifiers: BTreeSet<&str> = NotifierKind::ALL.iter().map(|k| k.as_str()).collect();
     let notifiers: BTreeSet<&str> = config.notifiers.iter().map(|n| n.kind.as_str()).collect();
     assert_eq!(notifiers, all_notifiers);
+    let email = config.notifiers.iter().find_map(|n| n.email.as_ref());
+    assert_eq!(email.map(|e| e.tls), Some(SmtpTls::Starttls));
+    assert!(config.notifiers.iter().any(|n| n.language == Language::En));
+    assert!(config.notifiers.iter().any(|n| n.quiet_hours.is_some()));
+    let exec = config
+        .notifiers
+        .iter()
+        .find(|n| n.kind == NotifierKind::Exec);
+    assert!(exec.is_some_and(|n| n.command.iter().any(|a| a.contains("{device}"))));
     assert!(config.devices.iter().any(|d| d.kick_check.is_some()));
     assert!(config.devices.iter().any(|d| !d.labels.is_empty()));
     let summary = config.summary();
