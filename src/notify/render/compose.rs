@@ -281,6 +281,16 @@ impl Composer<'_> {
     }
 }
 
+/// True when `all` share provider, kind and transition, as a group's messages do (anything
+/// else is told as a digest, one line each, rather than under a headline that is wrong for
+/// some of them).
+pub(super) fn alike(all: &[Facts<'_>]) -> bool {
+    all.windows(2).all(|pair| {
+        let (a, b) = (&pair[0], &pair[1]);
+        (a.provider(), a.kind, a.transition) == (b.provider(), b.kind, b.transition)
+    })
+}
+
 /// The colour of messages together: critical if anything critical fires, warning if
 /// anything fires, else resolved.
 pub(super) fn tone(all: &[Facts<'_>]) -> Tone {

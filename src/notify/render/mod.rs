@@ -101,7 +101,7 @@ pub(crate) fn render_within(
             let facts: Vec<Facts<'_>> = batch.messages.iter().map(Facts::of).collect();
             let doc = match (batch.shape, facts.as_slice()) {
                 (Shape::One | Shape::Group, [one]) => composer.one(one),
-                (Shape::Group, all) if all.len() > 1 => composer.group(all),
+                (Shape::Group, all) if all.len() > 1 && compose::alike(all) => composer.group(all),
                 (_, all) => composer.digest(all),
             };
             (doc, compose::tone(&facts))

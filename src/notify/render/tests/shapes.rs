@@ -349,6 +349,16 @@ fn a_batch_whose_shape_does_not_match_is_still_told_whole() {
         text.title,
         "[CRITICAL] 2 alerts (merged: over the rate limit)"
     );
+    let mut mixed = outage(&["sales-01"]);
+    mixed.push(firing(incident(
+        IncidentKind::RecycleWarning,
+        detail(IncidentKind::RecycleWarning),
+    )));
+    let text = render_batch(Shape::Group, mixed, Language::En, SENT, DEFAULT_MAX);
+    assert_eq!(
+        text.title,
+        "[CRITICAL] 2 alerts (merged: over the rate limit)"
+    );
     let one = outage(&["sales-01"]);
     let text = render_batch(Shape::Group, one, Language::En, SENT, DEFAULT_MAX);
     assert_eq!(text.title, "[CRITICAL] sales-01 needs a QR login");
