@@ -41,6 +41,10 @@ pub enum Command {
     Status(StatusArgs),
     /// Validate a configuration file and summarise it; exit 0 if valid, 78 if not.
     CheckConfig(ConfigArg),
+    /// Send a clearly marked test message through the notifiers and report each one's result;
+    /// exit 0 if every one was delivered, 1 if any failed (or none is configured), 2 if
+    /// --notifier names none of them, 78 if the configuration is invalid.
+    NotifyTest(NotifyTestArgs),
     /// Watch the keeper recover simulated accounts, narrated, in under a minute; then exit.
     Demo,
     /// Run the vendor simulator alone (all four gateways on one port, scriptable).
@@ -79,6 +83,17 @@ pub struct StatusArgs {
     /// Print the JSON array of DESIGN.md §7 instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Options of `notify-test`.
+#[derive(Debug, Args)]
+pub struct NotifyTestArgs {
+    /// The configuration naming the notifiers.
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Test only this notifier (its `name`); default: every notifier.
+    #[arg(long, value_name = "NAME")]
+    pub notifier: Option<String>,
 }
 
 /// Options of `sim`.
@@ -148,6 +163,29 @@ mod tests {
         let cli =
             Cli::try_parse_from(["session-keeper", "status"]).unwrap_or_else(|e| panic!("{e}"));
         assert!(matches!(cli.command, Command::Status(ref a) if !a.json));
+    }
+
+    #[test]
+    fn notify_test_takes_a_path_and_an_optional_notifier() {
+        let cli = Cli::try_parse_from([
+            "session-keeper",
+            "notify-test",
+            "-c",
+            "/tmp/x.toml",
+            "--notifier",
+            "ops",
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        match cli.command {
+            Command::NotifyTest(args) => {
+                assert_eq!(args.config.path(|_| None), PathBuf::from("/tmp/x.toml"));
+                assert_eq!(args.notifier.as_deref(), Some("ops"));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let cli = Cli::try_parse_from(["session-keeper", "notify-test"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(cli.command, Command::NotifyTest(ref a) if a.notifier.is_none()));
     }
 
     #[test]

@@ -10,9 +10,10 @@ use anyhow::Context;
 use clap::Parser;
 use tokio_util::sync::CancellationToken;
 
-use session_keeper::cli::{Cli, Command, SimArgs, StatusArgs, exit};
+use session_keeper::cli::{Cli, Command, NotifyTestArgs, SimArgs, StatusArgs, exit};
 use session_keeper::config::Config;
 use session_keeper::keeper::{self, Reload, RunOptions};
+use session_keeper::notify::{self, NotifierSet};
 use session_keeper::sim::{Scenario, Simulator};
 use session_keeper::{logging, signals};
 use tokio::sync::mpsc;
@@ -27,6 +28,7 @@ fn main() -> ExitCode {
         Command::Run(arg) => run(arg.path(env)),
         Command::Status(args) => status(args),
         Command::CheckConfig(arg) => check_config(&arg.path(env)),
+        Command::NotifyTest(args) => notify_test(args),
         Command::Demo => demo(),
         Command::Sim(args) => sim(args),
     }
@@ -150,6 +152,41 @@ fn check_config(path: &Path) -> ExitCode {
             ExitCode::from(exit::OK)
         }
         None => ExitCode::from(exit::CONFIG),
+    }
+}
+
+/// `notify-test`: one line per notifier; 0 when every test message was delivered, 1 when
+/// any failed or none is configured, 2 for an unknown `--notifier`, 78 for a bad config.
+fn notify_test(args: NotifyTestArgs) -> ExitCode {
+    let path = args.config.path(|name| std::env::var(name).ok());
+    let Some(config) = load(&path) else {
+        return ExitCode::from(exit::CONFIG);
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("session-keeper notify-test: cannot start the async runtime: {err}");
+            return ExitCode::from(exit::FAILURE);
+        }
+    };
+    let set = NotifierSet::of(&config);
+    let tested = runtime.block_on(notify::test_notifiers(&set, args.notifier.as_deref()));
+    match tested {
+        Ok(reports) => {
+            for report in &reports {
+                println!("{report}");
+            }
+            let all_sent = reports.iter().all(|r| r.sent());
+            ExitCode::from(if all_sent { exit::OK } else { exit::FAILURE })
+        }
+        Err(err) => {
+            eprintln!("session-keeper notify-test: {err}");
+            ExitCode::from(if err.is_usage() {
+                exit::USAGE
+            } else {
+                exit::FAILURE
+            })
+        }
     }
 }
 

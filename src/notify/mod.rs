@@ -30,6 +30,7 @@ use crate::store::{DeliveryRecord, IncidentRecord, Store, StoreError, Writer};
 
 mod backoff;
 mod channel;
+mod check;
 mod dispatch;
 mod journal;
 mod ledger;
@@ -39,6 +40,7 @@ mod render;
 mod task;
 mod worker;
 
+pub use check::{NotifyCheckError, TestReport, test_notifiers};
 pub use payload::{Payload, SCHEMA, rfc3339};
 
 use backoff::Backoff;

@@ -5,6 +5,7 @@ mod cli;
 mod config_fixtures;
 mod demo;
 mod keeper;
+mod notify_test;
 mod sim_api;
 mod support;
 mod vendor_gewe;

@@ -23,6 +23,8 @@ use super::render::Style;
 use crate::config::{Notifier, NotifierKind};
 
 pub(crate) mod dingtalk;
+pub(crate) mod email;
+pub(crate) mod exec;
 pub(crate) mod feishu;
 mod http;
 mod sign;
@@ -30,6 +32,8 @@ pub(crate) mod webhook;
 pub(crate) mod wecom;
 
 pub(crate) use dingtalk::DingtalkChannel;
+pub(crate) use email::EmailChannel;
+pub(crate) use exec::ExecChannel;
 pub(crate) use feishu::FeishuChannel;
 pub(crate) use webhook::WebhookChannel;
 pub(crate) use wecom::WecomChannel;
@@ -99,6 +103,10 @@ pub(crate) enum AnyChannel {
     Dingtalk(DingtalkChannel),
     /// A Feishu / Lark group bot.
     Feishu(FeishuChannel),
+    /// A local program.
+    Exec(ExecChannel),
+    /// Mail over SMTP.
+    Email(EmailChannel),
 }
 
 impl AnyChannel {
@@ -129,7 +137,10 @@ impl AnyChannel {
             (NotifierKind::Wecom | NotifierKind::Dingtalk | NotifierKind::Feishu, None) => {
                 Err(NotifyError::Build("no url is configured".into()))
             }
-            (kind, _) => Err(NotifyError::Unsupported(kind)),
+            (NotifierKind::Exec, _) => ExecChannel::new(notifier).map(AnyChannel::Exec),
+            (NotifierKind::Email, _) => {
+                EmailChannel::new(notifier, timezone).map(AnyChannel::Email)
+            }
         }
     }
 }
@@ -141,6 +152,8 @@ impl Channel for AnyChannel {
             AnyChannel::Wecom(channel) => channel.send(outgoing, sent_at).await,
             AnyChannel::Dingtalk(channel) => channel.send(outgoing, sent_at).await,
             AnyChannel::Feishu(channel) => channel.send(outgoing, sent_at).await,
+            AnyChannel::Exec(channel) => channel.send(outgoing, sent_at).await,
+            AnyChannel::Email(channel) => channel.send(outgoing, sent_at).await,
         }
     }
 }

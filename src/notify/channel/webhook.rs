@@ -20,6 +20,23 @@ use crate::notify::payload::{Payload, rfc3339};
 /// from an alert.
 pub(crate) const TEST_SCHEMA: &str = "session-keeper.test.v1";
 
+/// The one-line summary of the `notify-test` message, the same in every channel.
+pub(crate) fn test_summary(notifier: &str) -> String {
+    format!("session-keeper test message for notifier {notifier}")
+}
+
+/// The `notify-test` message's JSON, as the webhook posts it and the exec notifier reads it on
+/// stdin: `{"schema":"session-keeper.test.v1","notifier","summary","sent_at"}`.
+pub(crate) fn test_body(notifier: &str, sent_at: Timestamp) -> Result<Vec<u8>, NotifyError> {
+    let body = serde_json::json!({
+        "schema": TEST_SCHEMA,
+        "notifier": notifier,
+        "summary": test_summary(notifier),
+        "sent_at": rfc3339(sent_at),
+    });
+    serde_json::to_vec(&body).map_err(|e| NotifyError::Encode(e.to_string()))
+}
+
 /// One webhook notifier's HTTP side.
 #[derive(Debug)]
 pub(crate) struct WebhookChannel {
@@ -54,17 +71,7 @@ impl WebhookChannel {
                 }
                 Ok(())
             }
-            Outgoing::Test { notifier } => {
-                let body = serde_json::json!({
-                    "schema": TEST_SCHEMA,
-                    "notifier": notifier,
-                    "summary": "session-keeper test message: this notifier works",
-                    "sent_at": rfc3339(sent_at),
-                });
-                let body =
-                    serde_json::to_vec(&body).map_err(|e| NotifyError::Encode(e.to_string()))?;
-                self.deliver(body).await
-            }
+            Outgoing::Test { notifier } => self.deliver(test_body(notifier, sent_at)?).await,
         }
     }
 
