@@ -5,10 +5,10 @@
 //! fake webhook receiver. One submodule per subject.
 
 mod faults;
-mod harness;
+pub mod harness;
 mod ladder;
 mod lifecycle;
-mod receiver;
+pub mod receiver;
 mod reload;
 mod tokens;
 mod webhook;

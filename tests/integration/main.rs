@@ -5,6 +5,7 @@ mod cli;
 mod config_fixtures;
 mod demo;
 mod keeper;
+mod notify;
 mod notify_test;
 mod sim_api;
 mod support;

@@ -19,15 +19,24 @@ use jiff::tz::TimeZone;
 
 use super::NotifyError;
 use super::ledger::Message;
+use super::render::Style;
 use crate::config::{Notifier, NotifierKind};
 
+pub(crate) mod dingtalk;
 pub(crate) mod email;
 pub(crate) mod exec;
+pub(crate) mod feishu;
+mod http;
+mod sign;
 pub(crate) mod webhook;
+pub(crate) mod wecom;
 
+pub(crate) use dingtalk::DingtalkChannel;
 pub(crate) use email::EmailChannel;
 pub(crate) use exec::ExecChannel;
+pub(crate) use feishu::FeishuChannel;
 pub(crate) use webhook::WebhookChannel;
+pub(crate) use wecom::WecomChannel;
 
 /// How the messages of one send were put together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +99,12 @@ pub(crate) trait Channel: Send + Sync + 'static {
 pub(crate) enum AnyChannel {
     /// The generic webhook.
     Webhook(WebhookChannel),
+    /// A WeCom group bot.
+    Wecom(WecomChannel),
+    /// A DingTalk group bot.
+    Dingtalk(DingtalkChannel),
+    /// A Feishu / Lark group bot.
+    Feishu(FeishuChannel),
     /// A local program.
     Exec(ExecChannel),
     /// Mail over SMTP.
@@ -102,17 +117,32 @@ impl AnyChannel {
         notifier: &Notifier,
         timezone: &TimeZone,
     ) -> Result<AnyChannel, NotifyError> {
-        let _ = timezone;
+        let style = || Style {
+            language: notifier.language,
+            timezone: timezone.clone(),
+        };
+        let (timeout, secret) = (notifier.timeout, notifier.secret.clone());
         match (notifier.kind, &notifier.url) {
             (NotifierKind::Webhook, Some(url)) => {
                 WebhookChannel::new(url, notifier.timeout).map(AnyChannel::Webhook)
             }
             (NotifierKind::Webhook, None) => Err(NotifyError::Build("no url is configured".into())),
+            (NotifierKind::Wecom, Some(url)) => {
+                WecomChannel::new(url, timeout, style()).map(AnyChannel::Wecom)
+            }
+            (NotifierKind::Dingtalk, Some(url)) => {
+                DingtalkChannel::new(url, secret, timeout, style()).map(AnyChannel::Dingtalk)
+            }
+            (NotifierKind::Feishu, Some(url)) => {
+                FeishuChannel::new(url, secret, timeout, style()).map(AnyChannel::Feishu)
+            }
+            (NotifierKind::Wecom | NotifierKind::Dingtalk | NotifierKind::Feishu, None) => {
+                Err(NotifyError::Build("no url is configured".into()))
+            }
             (NotifierKind::Exec, _) => ExecChannel::new(notifier).map(AnyChannel::Exec),
             (NotifierKind::Email, _) => {
                 EmailChannel::new(notifier, timezone).map(AnyChannel::Email)
             }
-            (kind, _) => Err(NotifyError::Unsupported(kind)),
         }
     }
 }
@@ -121,6 +151,9 @@ impl Channel for AnyChannel {
     async fn deliver(&self, outgoing: Outgoing<'_>, sent_at: Timestamp) -> Result<(), NotifyError> {
         match self {
             AnyChannel::Webhook(channel) => channel.send(outgoing, sent_at).await,
+            AnyChannel::Wecom(channel) => channel.send(outgoing, sent_at).await,
+            AnyChannel::Dingtalk(channel) => channel.send(outgoing, sent_at).await,
+            AnyChannel::Feishu(channel) => channel.send(outgoing, sent_at).await,
             AnyChannel::Exec(channel) => channel.send(outgoing, sent_at).await,
             AnyChannel::Email(channel) => channel.send(outgoing, sent_at).await,
         }
