@@ -45,7 +45,7 @@ enum Outbox {
         cancel: CancellationToken,
         worker: JoinHandle<VecDeque<Message>>,
     },
-    /// Messages this build cannot deliver, kept in order.
+    /// The messages of a notifier whose channel cannot be built, kept in order.
     Held(VecDeque<Message>),
 }
 

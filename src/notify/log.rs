@@ -106,8 +106,8 @@ pub(crate) fn failed(
     );
 }
 
-/// `notify.failed` once for a notifier whose messages cannot go out at all in this build (or
-/// whose channel cannot be built); its messages are kept pending.
+/// `notify.failed` once for a notifier whose channel cannot be built; its messages are kept
+/// pending.
 pub(crate) fn unavailable(notifier: &str, error: &NotifyError) {
     tracing::warn!(
         event = "notify.failed",

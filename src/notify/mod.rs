@@ -26,7 +26,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::{Notifier, NotifierKind};
+use crate::config::Notifier;
 use crate::incident::IncidentChange;
 use crate::store::{DeliveryRecord, IncidentRecord, Store, StoreError, Writer};
 
@@ -60,9 +60,6 @@ pub enum NotifyError {
     /// The channel cannot be built from its settings.
     #[error("cannot set up the channel: {0}")]
     Build(String),
-    /// This build has no such channel yet.
-    #[error("channel {0} is not supported by this build; messages are kept and sent once it is")]
-    Unsupported(NotifierKind),
     /// The payload could not be encoded.
     #[error("cannot encode the message: {0}")]
     Encode(String),

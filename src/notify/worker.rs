@@ -292,10 +292,7 @@ fn reached(error: &NotifyError) -> bool {
         | NotifyError::Timeout
         | NotifyError::Command(_)
         | NotifyError::Mail(_) => true,
-        NotifyError::Build(_)
-        | NotifyError::Unsupported(_)
-        | NotifyError::Encode(_)
-        | NotifyError::Transport(_) => false,
+        NotifyError::Build(_) | NotifyError::Encode(_) | NotifyError::Transport(_) => false,
     }
 }
 

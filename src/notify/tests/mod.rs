@@ -18,6 +18,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use super::channel::{Batch, Channel, Outgoing};
 use super::journal::MemoryJournal;
 use super::*;
+use crate::config::NotifierKind;
 use crate::incident::{IncidentContext, IncidentKey, IncidentKind, Subject};
 use crate::store::{DeliveryState, Transition, Write};
 use crate::vendor::VendorKind;
