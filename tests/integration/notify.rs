@@ -4,7 +4,7 @@
 //! quiet hours and the severity floor, and a restart in the middle of an outage.
 //!
 //! Rate-limit digests are per minute, too slow for a real-time test: they are pinned by the
-//! worker's paused-time tests (`src/notify/worker/tests.rs`) and the pure pacing rules.
+//! worker's paused-time tests (`src/notify/worker/tests/paced.rs`) and the pure pacing rules.
 
 mod bot;
 mod channels;
