@@ -279,9 +279,14 @@ impl Director {
             self.started.elapsed().as_secs(),
             self.alerts_seen
         );
-        println!("go to your webhook, WeCom, DingTalk or Feishu group. Next steps:");
+        println!(
+            "go to your WeCom, DingTalk or Feishu group, mail, a webhook or a command. Next steps:"
+        );
         println!(
             "  session-keeper check-config -c etc/session-keeper.toml   # validate a real config"
+        );
+        println!(
+            "  session-keeper notify-test -c /etc/session-keeper/session-keeper.toml   # test the bots"
         );
         println!("  session-keeper run -c /etc/session-keeper/session-keeper.toml");
         println!("  session-keeper status -c /etc/session-keeper/session-keeper.toml");
