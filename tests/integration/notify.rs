@@ -14,7 +14,7 @@ mod restart;
 
 use std::path::Path;
 
-use crate::keeper::harness::{FAST_POLICY, providers};
+use crate::keeper::harness::config_full;
 use crate::keeper::receiver::Receiver;
 use crate::support::TestSim;
 
@@ -40,25 +40,5 @@ pub fn config(
     notifiers: &str,
     devices: &str,
 ) -> String {
-    format!(
-        r#"
-[daemon]
-state_dir = "{state}"
-log_format = "json"
-timezone = "UTC"
-shutdown_grace = "5s"
-{FAST_POLICY}
-{providers}
-[[notifier]]
-name = "hook"
-kind = "webhook"
-url = "{hook}"
-
-{notifiers}
-{devices}
-"#,
-        state = dir.join("state").display(),
-        providers = providers(sim, ""),
-        hook = hook.url(),
-    )
+    config_full(dir, sim, hook, "", notifiers, devices)
 }

@@ -120,3 +120,22 @@ where
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// Serves `app` on a free loopback port until the returned token is cancelled: the fake
+/// receivers (webhook, chat bots) the daemon delivers to.
+pub async fn serve_on_loopback(app: axum::Router) -> (SocketAddr, CancellationToken) {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap_or_else(|e| panic!("cannot bind a fake receiver: {e}"));
+    let addr = listener
+        .local_addr()
+        .unwrap_or_else(|e| panic!("no local address: {e}"));
+    let stop = CancellationToken::new();
+    let until = stop.clone();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { until.cancelled().await })
+            .await;
+    });
+    (addr, stop)
+}

@@ -53,6 +53,18 @@ pub fn config_with(
     gewe_extra: &str,
     devices: &str,
 ) -> String {
+    config_full(dir, sim, hook, gewe_extra, "", devices)
+}
+
+/// Like [`config_with`], with more notifiers (TOML `[[notifier]]` tables) after `hook`.
+pub fn config_full(
+    dir: &Path,
+    sim: &TestSim,
+    hook: &Receiver,
+    gewe_extra: &str,
+    notifiers: &str,
+    devices: &str,
+) -> String {
     format!(
         r#"
 [daemon]
@@ -67,6 +79,7 @@ name = "hook"
 kind = "webhook"
 url = "{hook}"
 
+{notifiers}
 {devices}
 "#,
         state = dir.join("state").display(),

@@ -11,6 +11,8 @@ use axum::routing::post;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+use crate::support::serve_on_loopback;
+
 #[derive(Clone, Default)]
 struct Shared {
     bodies: Arc<Mutex<Vec<Value>>>,
@@ -39,19 +41,7 @@ impl Receiver {
         let app = Router::new()
             .route("/hook", post(hook))
             .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-            .await
-            .unwrap_or_else(|e| panic!("cannot bind the receiver: {e}"));
-        let addr = listener
-            .local_addr()
-            .unwrap_or_else(|e| panic!("no local address: {e}"));
-        let stop = CancellationToken::new();
-        let until = stop.clone();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async move { until.cancelled().await })
-                .await;
-        });
+        let (addr, stop) = serve_on_loopback(app).await;
         Receiver { addr, shared, stop }
     }
 

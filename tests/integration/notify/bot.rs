@@ -16,6 +16,8 @@ use axum::routing::post;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+use crate::support::serve_on_loopback;
+
 /// One request as the bot saw it.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -93,19 +95,7 @@ impl Bot {
         let app = Router::new()
             .fallback(post(receive))
             .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-            .await
-            .unwrap_or_else(|e| panic!("cannot bind the bot: {e}"));
-        let addr = listener
-            .local_addr()
-            .unwrap_or_else(|e| panic!("no local address: {e}"));
-        let stop = CancellationToken::new();
-        let until = stop.clone();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async move { until.cancelled().await })
-                .await;
-        });
+        let (addr, stop) = serve_on_loopback(app).await;
         Bot { addr, shared, stop }
     }
 
