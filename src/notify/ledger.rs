@@ -40,6 +40,8 @@ use crate::incident::{IncidentChange, IncidentContext, IncidentKey, Severity};
 use crate::store::{DeliveryRecord, DeliveryState, IncidentRecord, Transition, Write};
 
 mod inhibit;
+
+pub(crate) use inhibit::Inhibitions;
 mod outcome;
 mod repeats;
 mod restore;

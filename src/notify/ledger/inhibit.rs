@@ -5,6 +5,7 @@
 //! device incidents still open get their first message. Nothing is stored for it: it is
 //! derived from the open incidents, so a restart keeps it.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -12,6 +13,32 @@ use jiff::Timestamp;
 use super::{Ledger, Outcome};
 use crate::incident::{IncidentKey, IncidentKind, Subject};
 use crate::store::IncidentRecord;
+
+/// Which notifiers hold back which providers' device logins right now: provider P is held
+/// for notifier N while an inhibiting incident of P is open and is itself told to N (a
+/// notifier that never hears of the outage, e.g. `min_severity = "critical"` under a
+/// `provider_unreachable`, keeps getting the device messages). Published to the workers, so
+/// messages already queued when an inhibitor opens wait too.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Inhibitions {
+    /// Notifier name → the providers held for it.
+    held: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Inhibitions {
+    /// Whether `notifier` holds back device logins of `provider`.
+    pub(crate) fn holds(&self, notifier: &str, provider: &str) -> bool {
+        self.held
+            .get(notifier)
+            .is_some_and(|providers| providers.contains(provider))
+    }
+
+    /// Whether a `message` to `notifier` is held: a device's manual login whose provider is
+    /// held for it.
+    pub(crate) fn holds_message(&self, notifier: &str, record: &IncidentRecord) -> bool {
+        inhibitable(record) && self.holds(notifier, &record.context.provider)
+    }
+}
 
 /// The provider incidents that inhibit, in the order [`Ledger::inhibitor`] names them.
 const INHIBITORS: [IncidentKind; 2] = [
