@@ -12,6 +12,10 @@
 //!   Provider incidents are never held and never grouped.
 //! - Order: a message never goes before an earlier queued message of the same incident. A
 //!   message whose earlier sibling is in another unit (or waits itself) sits this plan out.
+//! - Holds (the worker's, passed in as [`Hold`]s): a message whose last attempt failed waits
+//!   out its own backoff, and a message its notifier inhibits waits until that ends. A held
+//!   message is in no unit, so it never blocks the units of other incidents; the later
+//!   messages of its own incident wait with it.
 //! - Rate limit (`rate_limit` sends in any 60 s; 0 = none): with as many ready units as the
 //!   budget left, or fewer, the first ready unit goes; with more, the channels people read
 //!   get every ready message merged into one [`Shape::Digest`], programs send one unit at a
@@ -60,20 +64,22 @@ impl Pacing {
     }
 
     /// What to do with `queue` (oldest first) at `now`, given the times of the recent sends
-    /// (`sends`, any order; those older than [`RATE_WINDOW`] are ignored).
+    /// (`sends`, any order; those older than [`RATE_WINDOW`] are ignored) and what the worker
+    /// holds back (`hold`, asked once per queued message).
     pub(crate) fn plan(
         &self,
         queue: &VecDeque<Message>,
         sends: &VecDeque<Timestamp>,
         now: Timestamp,
+        hold: impl Fn(&Message) -> Option<Hold>,
     ) -> Plan {
         if queue.is_empty() {
             return Plan::Idle;
         }
-        let units = self.units(queue, now, !self.merges);
+        let (units, retry) = self.units(queue, now, !self.merges, hold);
         let mut ready = units.iter().filter(|unit| unit.ready_at <= now);
         let Some(first) = ready.next() else {
-            let next = units.iter().map(|unit| unit.ready_at).min();
+            let next = units.iter().map(|unit| unit.ready_at).chain(retry).min();
             return next.map_or(Plan::Idle, Plan::Wait);
         };
         if self.rate_limit == 0 {
@@ -102,14 +108,34 @@ impl Pacing {
     }
 
     /// The queue cut into units, in the order of their first message, each with the moment
-    /// it may go. Messages that must wait for an earlier message of their incident in another
-    /// unit are in none. With `early` (channels that never merge, so every unit is a single
+    /// it may go, and the earliest end of a backoff that holds a message. Held messages, and
+    /// messages that must wait for an earlier message of their incident in another unit (or
+    /// held), are in none. With `early` (channels that never merge, so every unit is a single
     /// message) the cut stops at the first ready unit: a program's long queue costs nothing
     /// while its head may go.
-    fn units(&self, queue: &VecDeque<Message>, now: Timestamp, early: bool) -> Vec<Unit> {
+    fn units(
+        &self,
+        queue: &VecDeque<Message>,
+        now: Timestamp,
+        early: bool,
+        hold: impl Fn(&Message) -> Option<Hold>,
+    ) -> (Vec<Unit>, Option<Timestamp>) {
         let quiet_until = self.quiet_until(now);
         let mut cut = Cut::default();
+        let mut retry: Option<Timestamp> = None;
         for (index, message) in queue.iter().enumerate() {
+            match hold(message) {
+                Some(Hold::Until(at)) if at > now => {
+                    cut.hold(message);
+                    retry = Some(retry.map_or(at, |earliest| earliest.min(at)));
+                    continue;
+                }
+                Some(Hold::Inhibited) => {
+                    cut.hold(message);
+                    continue;
+                }
+                Some(Hold::Until(_)) | None => {}
+            }
             let Some(unit) = cut.place(index, message, self.group_key(message)) else {
                 continue;
             };
@@ -121,7 +147,7 @@ impl Pacing {
         for unit in &mut units {
             unit.ready_at = self.ready_at(unit, quiet_until);
         }
-        units
+        (units, retry)
     }
 
     /// The end of the quiet hours `now` falls in, if it does.
@@ -158,6 +184,16 @@ impl Pacing {
             transition: message.delivery.transition,
         })
     }
+}
+
+/// Why the worker keeps a queued message back, apart from pacing's own rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Hold {
+    /// Its last attempt failed: not before this moment (its own backoff), so a message the
+    /// receiver keeps refusing delays only itself and the later messages of its incident.
+    Until(Timestamp),
+    /// Its notifier holds its provider's device logins back (inhibition): until that ends.
+    Inhibited,
 }
 
 /// What a worker does next.
@@ -239,6 +275,12 @@ struct Cut<'a> {
 }
 
 impl<'a> Cut<'a> {
+    /// Keeps `message` out of every unit, and the later messages of its incident with it.
+    fn hold(&mut self, message: &'a Message) {
+        self.placed
+            .insert(message.delivery.incident_id.as_str(), None);
+    }
+
     /// Puts message `index` into its group's unit or a new one, and returns that unit;
     /// `None` when it must wait for an earlier message of its incident in another unit.
     fn place(

@@ -2,8 +2,10 @@
 //! go now (quiet hours, grouping, rate limit), sends that as one [`Batch`], and waits for the
 //! moment the plan names or for a new message, whichever comes first (a new message may change
 //! the plan: join a group, or tip the rate limit into a digest). A notifier that is down delays
-//! its own messages, never anyone else's: a failing batch is retried with backoff, and
-//! re-planned when the backoff ends, so messages that arrived meanwhile may join a digest.
+//! its own messages, never anyone else's; and a message that fails delays only itself and the
+//! later messages of its incident: each failing batch's messages wait their own backoff
+//! ([`Retries`]) while pacing plans the rest, and are re-planned when it ends, so messages
+//! that arrived meanwhile may join them in a digest.
 //!
 //! Every attempt is recorded, one journal batch per send, so a batch is never half-recorded:
 //! on success every message in it is marked sent (and reported to the ledger, which starts its
@@ -28,7 +30,7 @@ use super::backoff::Backoff;
 use super::channel::{Batch, Channel, Outgoing, Shape};
 use super::journal::Journal;
 use super::ledger::Message;
-use super::pacing::{self, Pacing, Pick, Plan};
+use super::pacing::{self, Hold, Pacing, Pick, Plan};
 use super::task::Command;
 use super::{NotifyError, log};
 use crate::jitter::Jitter;
@@ -92,14 +94,16 @@ pub(crate) struct Worker<C> {
     pub cancel: CancellationToken,
 }
 
+mod memory;
+
+pub(crate) use memory::Retries;
+
 /// What a worker remembers between sends.
 struct Memory {
     /// When the recent sends that count against the rate limit went.
     sends: VecDeque<Timestamp>,
-    /// Failed sends in a row.
-    failures: u32,
-    /// No send before this (the backoff after a failure).
-    retry_at: Option<Timestamp>,
+    /// The failing messages' backoffs.
+    retries: Retries,
     jitter: Jitter,
 }
 
@@ -113,8 +117,7 @@ impl<C: Channel> Worker<C> {
     ) -> VecDeque<Message> {
         let mut memory = Memory {
             sends: VecDeque::new(),
-            failures: 0,
-            retry_at: None,
+            retries: Retries::default(),
             jitter: Jitter::new(),
         };
         loop {
@@ -123,10 +126,9 @@ impl<C: Channel> Worker<C> {
             }
             let now = self.links.clock.now();
             pacing::forget_old(&mut memory.sends, now);
-            let plan = match memory.retry_at {
-                Some(at) if at > now && !queue.is_empty() => Plan::Wait(at),
-                _ => self.pacing.plan(&queue, &memory.sends, now),
-            };
+            let retries = &memory.retries;
+            let hold = |message: &Message| retries.at(message).map(Hold::Until);
+            let plan = self.pacing.plan(&queue, &memory.sends, now, hold);
             let carry_on = match plan {
                 Plan::Send(pick) => self.send(&mut queue, pick, &mut memory).await,
                 Plan::Wait(until) => {
@@ -193,24 +195,23 @@ impl<C: Channel> Worker<C> {
         }
         match result {
             Ok(()) => {
-                memory.failures = 0;
-                memory.retry_at = None;
                 let mut sent = Vec::with_capacity(pick.indices.len());
                 for index in pick.indices.iter().rev() {
                     sent.extend(queue.remove(*index));
                 }
                 sent.reverse();
+                for message in &sent {
+                    memory.retries.forget(message);
+                }
                 self.delivered(sent, pick.shape, sent_at);
             }
             Err(error) => {
-                memory.failures = memory.failures.saturating_add(1);
                 self.failed(queue, &pick, &error);
-                let delay = self
-                    .links
-                    .backoff
-                    .delay(memory.failures, memory.jitter.unit());
                 let now = self.links.clock.now();
-                memory.retry_at = Some(now.saturating_add(delay).unwrap_or(now));
+                let unit = memory.jitter.unit();
+                memory
+                    .retries
+                    .failed(&batch.messages, &self.links.backoff, unit, now);
             }
         }
         true

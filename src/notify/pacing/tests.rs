@@ -121,6 +121,11 @@ fn none() -> VecDeque<Timestamp> {
     VecDeque::new()
 }
 
+/// Nothing held by the worker.
+fn free(_: &Message) -> Option<Hold> {
+    None
+}
+
 /// Takes the picked messages out of `queue`, as the worker does after a send.
 fn take(queue: &mut VecDeque<Message>, pick: &Pick) -> Vec<Message> {
     let mut taken = Vec::new();
@@ -142,7 +147,10 @@ fn settings_come_from_the_notifier_and_programs_never_merge() {
     let webhook = pacing(NotifierKind::Webhook);
     assert!(!webhook.merges);
     assert!(!pacing(NotifierKind::Exec).merges);
-    assert_eq!(webhook.plan(&queue(vec![]), &none(), t(0)), Plan::Idle);
+    assert_eq!(
+        webhook.plan(&queue(vec![]), &none(), t(0), free),
+        Plan::Idle
+    );
 }
 
 #[test]
@@ -152,15 +160,18 @@ fn quiet_hours_hold_warnings_until_the_window_ends_across_midnight_in_shanghai()
     let waiting = queue(vec![warning.clone(), resolved(warning, t(1))]);
     // 00:30 in Shanghai (16:30 UTC): quiet until 08:00 local, 00:00 UTC.
     let end = at("2026-11-22T00:00:00Z");
-    let plan = pacing.plan(&waiting, &none(), at("2026-11-21T16:30:00Z"));
+    let plan = pacing.plan(&waiting, &none(), at("2026-11-21T16:30:00Z"), free);
     assert_eq!(plan, Plan::Wait(end));
     // 23:10 local, before midnight: the same end.
-    let plan = pacing.plan(&waiting, &none(), at("2026-11-21T15:10:00Z"));
+    let plan = pacing.plan(&waiting, &none(), at("2026-11-21T15:10:00Z"), free);
     assert_eq!(plan, Plan::Wait(end));
     // At the end the firing goes first, then its resolved.
-    assert_eq!(pacing.plan(&waiting, &none(), end), send(&[0], Shape::One));
+    assert_eq!(
+        pacing.plan(&waiting, &none(), end, free),
+        send(&[0], Shape::One)
+    );
     // 22:59 local: not quiet yet.
-    let plan = pacing.plan(&waiting, &none(), at("2026-11-21T14:59:00Z"));
+    let plan = pacing.plan(&waiting, &none(), at("2026-11-21T14:59:00Z"), free);
     assert_eq!(plan, send(&[0], Shape::One));
 }
 
@@ -173,12 +184,18 @@ fn a_critical_goes_at_once_during_quiet_hours_while_a_warning_waits() {
         login("sales-02", now),
         provider("gewe-cloud", IncidentKind::CredentialsInvalid, now),
     ]);
-    assert_eq!(pacing.plan(&waiting, &none(), now), send(&[1], Shape::One));
+    assert_eq!(
+        pacing.plan(&waiting, &none(), now, free),
+        send(&[1], Shape::One)
+    );
     waiting.remove(1);
-    assert_eq!(pacing.plan(&waiting, &none(), now), send(&[1], Shape::One));
+    assert_eq!(
+        pacing.plan(&waiting, &none(), now, free),
+        send(&[1], Shape::One)
+    );
     waiting.remove(1);
     let end = at("2026-11-22T00:00:00Z");
-    assert_eq!(pacing.plan(&waiting, &none(), now), Plan::Wait(end));
+    assert_eq!(pacing.plan(&waiting, &none(), now, free), Plan::Wait(end));
 }
 
 #[test]
@@ -191,9 +208,9 @@ fn quiet_hours_hold_a_group_of_warnings_past_its_group_wait_until_they_end() {
         device("sales-02", IncidentKind::RecycleWarning, now),
     ]);
     let end = at("2026-11-22T00:00:00Z");
-    assert_eq!(pacing.plan(&waiting, &none(), now), Plan::Wait(end));
+    assert_eq!(pacing.plan(&waiting, &none(), now, free), Plan::Wait(end));
     assert_eq!(
-        pacing.plan(&waiting, &none(), end),
+        pacing.plan(&waiting, &none(), end, free),
         send(&[0, 1], Shape::Group)
     );
 }
@@ -212,15 +229,21 @@ fn thirty_seven_devices_of_one_provider_go_as_one_group_after_the_oldest_waited(
     let mut waiting = queue(messages);
     // The provider incident is never held.
     assert_eq!(
-        pacing.plan(&waiting, &none(), t(10)),
+        pacing.plan(&waiting, &none(), t(10), free),
         send(&[37], Shape::One)
     );
     waiting.remove(37);
-    assert_eq!(pacing.plan(&waiting, &none(), t(10)), Plan::Wait(t(30)));
-    assert_eq!(pacing.plan(&waiting, &none(), t(29)), Plan::Wait(t(30)));
+    assert_eq!(
+        pacing.plan(&waiting, &none(), t(10), free),
+        Plan::Wait(t(30))
+    );
+    assert_eq!(
+        pacing.plan(&waiting, &none(), t(29), free),
+        Plan::Wait(t(30))
+    );
     let all: Vec<usize> = (0..37).collect();
     assert_eq!(
-        pacing.plan(&waiting, &none(), t(30)),
+        pacing.plan(&waiting, &none(), t(30), free),
         send(&all, Shape::Group)
     );
 }
@@ -241,7 +264,7 @@ fn groups_are_per_provider_kind_and_transition_and_a_lone_device_goes_as_one() {
         other("e"),
     ]);
     assert_eq!(
-        pacing.plan(&waiting, &none(), t(40)),
+        pacing.plan(&waiting, &none(), t(40), free),
         send(&[0, 3], Shape::Group)
     );
     take(
@@ -252,7 +275,7 @@ fn groups_are_per_provider_kind_and_transition_and_a_lone_device_goes_as_one() {
         },
     );
     assert_eq!(
-        pacing.plan(&waiting, &none(), t(40)),
+        pacing.plan(&waiting, &none(), t(40), free),
         send(&[0, 2], Shape::Group)
     );
     take(
@@ -263,7 +286,7 @@ fn groups_are_per_provider_kind_and_transition_and_a_lone_device_goes_as_one() {
         },
     );
     assert_eq!(
-        pacing.plan(&waiting, &none(), t(40)),
+        pacing.plan(&waiting, &none(), t(40), free),
         send(&[0], Shape::One)
     );
 }
@@ -280,9 +303,12 @@ fn a_resolved_never_goes_before_its_firing() {
         resolved(b, t(21)),
     ]);
     // The firing group waits for its oldest (t 30); the resolved ones wait for their firing.
-    assert_eq!(pacing.plan(&waiting, &none(), t(10)), Plan::Wait(t(30)));
     assert_eq!(
-        pacing.plan(&waiting, &none(), t(30)),
+        pacing.plan(&waiting, &none(), t(10), free),
+        Plan::Wait(t(30))
+    );
+    assert_eq!(
+        pacing.plan(&waiting, &none(), t(30), free),
         send(&[0, 2], Shape::Group)
     );
     take(
@@ -293,9 +319,12 @@ fn a_resolved_never_goes_before_its_firing() {
         },
     );
     // Now both resolved messages group, held from the older one's creation.
-    assert_eq!(pacing.plan(&waiting, &none(), t(30)), Plan::Wait(t(35)));
     assert_eq!(
-        pacing.plan(&waiting, &none(), t(35)),
+        pacing.plan(&waiting, &none(), t(30), free),
+        Plan::Wait(t(35))
+    );
+    assert_eq!(
+        pacing.plan(&waiting, &none(), t(35), free),
         send(&[0, 1], Shape::Group)
     );
 
@@ -304,10 +333,12 @@ fn a_resolved_never_goes_before_its_firing() {
     let c = login("c", t(0));
     let waiting = queue(vec![c.clone(), resolved(c, t(1))]);
     assert_eq!(
-        webhook.plan(&waiting, &none(), t(1)),
+        webhook.plan(&waiting, &none(), t(1), free),
         send(&[0], Shape::One)
     );
 }
 
+#[path = "tests/holds.rs"]
+mod holds;
 #[path = "tests/rate.rs"]
 mod rate;

@@ -12,13 +12,22 @@ fn within_the_rate_limit_programs_send_one_by_one_then_wait_for_the_oldest_send(
     let mut waiting = queue((0..5).map(|i| login(&format!("d{i}"), t(0))).collect());
     let mut sends = VecDeque::new();
     for now in [t(1), t(2), t(3)] {
-        assert_eq!(pacing.plan(&waiting, &sends, now), send(&[0], Shape::One));
+        assert_eq!(
+            pacing.plan(&waiting, &sends, now, free),
+            send(&[0], Shape::One)
+        );
         waiting.pop_front();
         sends.push_back(now);
     }
-    assert_eq!(pacing.plan(&waiting, &sends, t(3)), Plan::Wait(t(61)));
-    assert_eq!(pacing.plan(&waiting, &sends, t(60)), Plan::Wait(t(61)));
-    assert_eq!(pacing.plan(&waiting, &sends, t(61)), send(&[0], Shape::One));
+    assert_eq!(pacing.plan(&waiting, &sends, t(3), free), Plan::Wait(t(61)));
+    assert_eq!(
+        pacing.plan(&waiting, &sends, t(60), free),
+        Plan::Wait(t(61))
+    );
+    assert_eq!(
+        pacing.plan(&waiting, &sends, t(61), free),
+        send(&[0], Shape::One)
+    );
 }
 
 #[test]
@@ -27,12 +36,15 @@ fn twenty_five_ready_at_once_over_a_limit_of_twenty_go_as_one_digest() {
     let waiting = queue((0..25).map(|i| login(&format!("d{i:02}"), t(0))).collect());
     let all: Vec<usize> = (0..25).collect();
     assert_eq!(
-        pacing.plan(&waiting, &none(), t(0)),
+        pacing.plan(&waiting, &none(), t(0), free),
         send(&all, Shape::Digest)
     );
     // Twenty fit the budget: the first goes alone.
     let twenty = queue((0..20).map(|i| login(&format!("d{i:02}"), t(0))).collect());
-    assert_eq!(pacing.plan(&twenty, &none(), t(0)), send(&[0], Shape::One));
+    assert_eq!(
+        pacing.plan(&twenty, &none(), t(0), free),
+        send(&[0], Shape::One)
+    );
 }
 
 #[test]
@@ -43,7 +55,7 @@ fn twenty_five_arriving_a_second_apart_go_as_twenty_singles_then_one_digest_of_f
     let mut shapes = Vec::new();
     for i in 0..25 {
         waiting.push_back(login(&format!("d{i:02}"), t(i)));
-        match pacing.plan(&waiting, &sends, t(i)) {
+        match pacing.plan(&waiting, &sends, t(i), free) {
             Plan::Send(pick) => {
                 shapes.push((pick.shape, take(&mut waiting, &pick).len()));
                 sends.push_back(t(i));
@@ -54,7 +66,7 @@ fn twenty_five_arriving_a_second_apart_go_as_twenty_singles_then_one_digest_of_f
     }
     assert_eq!(shapes, vec![(Shape::One, 1); 20]);
     // At t 60 one send left the window: one unit of budget for five ready messages.
-    let plan = pacing.plan(&waiting, &sends, t(60));
+    let plan = pacing.plan(&waiting, &sends, t(60), free);
     assert_eq!(plan, send(&[0, 1, 2, 3, 4], Shape::Digest));
 }
 
@@ -66,9 +78,12 @@ fn a_program_over_its_limit_never_merges_and_sends_as_the_window_frees() {
     };
     let waiting = queue((0..5).map(|i| login(&format!("d{i}"), t(0))).collect());
     let sends = VecDeque::from([t(0)]);
-    assert_eq!(pacing.plan(&waiting, &sends, t(1)), send(&[0], Shape::One));
+    assert_eq!(
+        pacing.plan(&waiting, &sends, t(1), free),
+        send(&[0], Shape::One)
+    );
     let sends = VecDeque::from([t(0), t(1)]);
-    assert_eq!(pacing.plan(&waiting, &sends, t(1)), Plan::Wait(t(60)));
+    assert_eq!(pacing.plan(&waiting, &sends, t(1), free), Plan::Wait(t(60)));
 }
 
 #[test]
@@ -86,10 +101,10 @@ fn a_digest_keeps_queue_order_and_leaves_out_what_is_still_held() {
     ]);
     let sends = VecDeque::from([t(10)]);
     // The login group is ready at t 50 (its oldest waited 30 s): 4 units, budget 1.
-    let plan = pacing.plan(&waiting, &sends, t(60));
+    let plan = pacing.plan(&waiting, &sends, t(60), free);
     assert_eq!(plan, send(&[0, 1, 2, 3, 4], Shape::Digest));
     // Before the group is ready: three provider units over a budget of one, without it.
-    let plan = pacing.plan(&waiting, &sends, t(49));
+    let plan = pacing.plan(&waiting, &sends, t(49), free);
     assert_eq!(plan, send(&[0, 2, 4], Shape::Digest));
 }
 
@@ -99,7 +114,7 @@ fn an_unlimited_channel_sends_the_first_ready_unit_whatever_waits() {
     let waiting = queue((0..50).map(|i| login(&format!("d{i:02}"), t(0))).collect());
     let sends: VecDeque<Timestamp> = (0..100).map(t).collect();
     assert_eq!(
-        pacing.plan(&waiting, &sends, t(100)),
+        pacing.plan(&waiting, &sends, t(100), free),
         send(&[0], Shape::One)
     );
 }

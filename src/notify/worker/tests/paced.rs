@@ -13,11 +13,12 @@ const BASE: &str = "2026-11-21T08:00:00Z";
 /// A batch as the receiver saw it: when it was sent, its shape and its devices.
 type Seen = (Timestamp, Shape, Vec<String>);
 
-/// A receiver that answers from a script (then accepts everything), keeping each batch it
-/// was handed and when.
+/// A receiver that answers from a script (then accepts everything, except any batch with a
+/// message about the device named in `refuse`), keeping each batch it was handed and when.
 #[derive(Clone, Default)]
 struct Scripted {
     answers: Arc<Mutex<VecDeque<Result<(), NotifyError>>>>,
+    refuse: Arc<Mutex<Option<String>>>,
     seen: Arc<Mutex<Vec<Seen>>>,
 }
 
@@ -27,18 +28,24 @@ impl Channel for Scripted {
         outgoing: Outgoing<'_>,
         sent_at: Timestamp,
     ) -> impl Future<Output = Result<(), NotifyError>> + Send {
+        let mut refused = false;
         if let Outgoing::Alert(batch) = outgoing {
-            let devices = batch
+            let devices: Vec<String> = batch
                 .messages
                 .iter()
                 .map(|m| m.incident.key.subject.name().to_owned())
                 .collect();
+            let refuse = self.refuse.lock().unwrap();
+            refused = devices.iter().any(|d| Some(d) == refuse.as_ref());
             self.seen
                 .lock()
                 .unwrap()
                 .push((sent_at, batch.shape, devices));
         }
         let answer = self.answers.lock().unwrap().pop_front().unwrap_or(Ok(()));
+        if refused {
+            return std::future::ready(Err(NotifyError::Status(400)));
+        }
         std::future::ready(answer)
     }
 }
@@ -205,7 +212,7 @@ async fn over_its_rate_limit_a_chat_worker_sends_singles_then_one_digest() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_failing_digest_is_replanned_after_the_backoff_and_a_new_message_joins_it() {
+async fn a_failing_digest_waits_its_own_backoff_while_a_new_message_goes() {
     let refused = Err(NotifyError::Status(500));
     let worker = paced(chat(2), vec![refused]);
     for device in ["d0", "d1", "d2"] {
@@ -213,30 +220,23 @@ async fn a_failing_digest_is_replanned_after_the_backoff_and_a_new_message_joins
     }
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     worker.login("d3");
-    sleep_secs(10).await;
+    sleep_secs(120).await;
 
-    let seen = worker.seen();
-    let shapes: Vec<_> = seen.iter().map(|(_, s, d)| (*s, d.clone())).collect();
     assert_eq!(
-        shapes,
+        worker.seen(),
         [
-            (Shape::Digest, names(&["d0", "d1", "d2"])),
-            (Shape::Digest, names(&["d0", "d1", "d2", "d3"])),
-        ]
-    );
-    assert!(
-        seen[1].0 <= 2,
-        "retried after the backoff, not a minute later"
+            (0, Shape::Digest, names(&["d0", "d1", "d2"])),
+            (0, Shape::One, names(&["d3"])),
+            (60, Shape::Digest, names(&["d0", "d1", "d2"])),
+        ],
+        "d3 is not held by the failed digest; the digest is retried when the minute frees"
     );
     let failed = (DeliveryState::Pending, 1, true);
     let sent_again = (DeliveryState::Sent, 2, false);
     let sent_first = (DeliveryState::Sent, 1, false);
     assert_eq!(
         worker.journal.states(),
-        [
-            vec![failed; 3],
-            vec![sent_again, sent_again, sent_again, sent_first],
-        ],
+        [vec![failed; 3], vec![sent_first], vec![sent_again; 3]],
         "each send is one write: never half-recorded"
     );
     worker.stop().await;
@@ -315,6 +315,54 @@ async fn devices_arriving_within_the_group_wait_go_as_one_group() {
         "held 30 s from the oldest; another kind is its own unit"
     );
     worker.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_message_refused_forever_backs_off_alone_and_later_incidents_go() {
+    let worker = paced(pacing_of(NotifierKind::Webhook), vec![]);
+    *worker.channel.refuse.lock().unwrap() = Some("bad".into());
+    worker.login("bad");
+    worker.login("d0");
+    sleep_secs(10).await;
+    worker.login("d1");
+    sleep_secs(60).await;
+
+    let seen = worker.seen();
+    let good: Vec<_> = seen
+        .iter()
+        .filter(|(_, _, d)| d[0] != "bad")
+        .cloned()
+        .collect();
+    assert_eq!(
+        good,
+        [
+            (0, Shape::One, names(&["d0"])),
+            (10, Shape::One, names(&["d1"])),
+        ],
+        "the refused message blocks nobody"
+    );
+    let tries: Vec<Timestamp> = worker
+        .channel
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, _, d)| d[0] == "bad")
+        .map(|(at, _, _)| *at)
+        .collect();
+    assert!(tries.len() >= 5, "it keeps being retried: {tries:?}");
+    let gaps: Vec<i128> = tries
+        .windows(2)
+        .map(|w| w[1].duration_since(w[0]).as_millis())
+        .collect();
+    // Doubling waits, each within ±20 %: every wait is longer than the one before.
+    assert!(
+        gaps.windows(2).all(|w| w[1] > w[0]),
+        "the waits grow: {gaps:?}"
+    );
+    let left = worker.stop().await;
+    assert_eq!(left.len(), 1, "only the refused message is left");
+    assert_eq!(left[0].incident.key.subject.name(), "bad");
 }
 
 #[tokio::test(start_paused = true)]
