@@ -233,6 +233,7 @@ impl Notifications {
             Ledger::restore(policies(&notifiers.notifiers), &restored, Timestamp::now());
         let (commands, receiver) = mpsc::unbounded_channel();
         let (outstanding_tx, outstanding) = watch::channel(0);
+        let (inhibitions, published) = watch::channel(ledger.inhibitions());
         let plumbing = Plumbing {
             links: Links {
                 journal: Arc::clone(&journal),
@@ -240,6 +241,7 @@ impl Notifications {
                 outstanding: outstanding_tx,
                 backoff: tuning.backoff,
                 clock: Clock::Wall,
+                inhibitions: published,
             },
             tracker: tracker.clone(),
             stop: stop.clone(),
@@ -256,6 +258,7 @@ impl Notifications {
             ledger,
             dispatcher,
             journal,
+            inhibitions,
             commands: receiver,
             stop,
             done: done.clone(),

@@ -10,12 +10,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::dispatch::Dispatcher;
 use super::journal::Journal;
-use super::ledger::{Event, Ledger, Outcome, Policies, Policy};
+use super::ledger::{Event, Inhibitions, Ledger, Outcome, Policies, Policy};
 use super::{NotifierSet, log};
 use crate::config::Notifier;
 use crate::incident::IncidentChange;
@@ -55,6 +55,9 @@ pub(crate) struct LedgerTask {
     pub dispatcher: Dispatcher,
     /// Where decisions are recorded.
     pub journal: Arc<dyn Journal>,
+    /// Where the ledger's inhibitions are published to the workers, after every decision
+    /// that changed them.
+    pub inhibitions: watch::Sender<Inhibitions>,
     /// The queue [`super::Notifications`] and the workers feed.
     pub commands: mpsc::UnboundedReceiver<Command>,
     /// Stops the task.
@@ -94,6 +97,7 @@ impl LedgerTask {
             }
             Command::Reconfigure(notifiers) => {
                 self.ledger.reconfigure(policies(&notifiers.notifiers));
+                self.publish();
                 self.dispatcher.reconfigure(notifiers).await;
             }
             Command::Delivered { delivery, at } => self.ledger.delivered(&delivery, at),
@@ -103,10 +107,25 @@ impl LedgerTask {
         }
     }
 
-    /// Records a decision, logs it and hands its messages to the outboxes.
+    /// Records a decision, logs it, hands its messages to the outboxes and publishes the
+    /// inhibitions if it changed them (an inhibitor that opened holds back the device logins
+    /// already queued; one that resolved lets them go).
     fn commit(&mut self, outcome: Outcome) {
         record(&*self.journal, outcome.writes, &outcome.events);
         self.dispatcher.dispatch(outcome.messages);
+        self.publish();
+    }
+
+    /// Publishes the ledger's inhibitions when they changed.
+    fn publish(&self) {
+        let now = self.ledger.inhibitions();
+        self.inhibitions.send_if_modified(|published| {
+            let changed = *published != now;
+            if changed {
+                *published = now;
+            }
+            changed
+        });
     }
 
     /// Applies what is still queued without sending anything: the store keeps the messages.

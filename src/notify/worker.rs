@@ -29,7 +29,7 @@ use tokio_util::sync::CancellationToken;
 use super::backoff::Backoff;
 use super::channel::{Batch, Channel, Outgoing, Shape};
 use super::journal::Journal;
-use super::ledger::Message;
+use super::ledger::{Inhibitions, Message};
 use super::pacing::{self, Hold, Pacing, Pick, Plan};
 use super::task::Command;
 use super::{NotifyError, log};
@@ -80,6 +80,9 @@ pub(crate) struct Links {
     pub backoff: Backoff,
     /// The time.
     pub clock: Clock,
+    /// Which providers' device logins each notifier holds back now, as the ledger publishes
+    /// them: queued messages they cover wait (neither sent nor dropped) until they change.
+    pub inhibitions: watch::Receiver<Inhibitions>,
 }
 
 /// One notifier's worker.
@@ -115,6 +118,7 @@ impl<C: Channel> Worker<C> {
         mut inbox: mpsc::UnboundedReceiver<Message>,
         mut queue: VecDeque<Message>,
     ) -> VecDeque<Message> {
+        let mut inhibitions = self.links.inhibitions.clone();
         let mut memory = Memory {
             sends: VecDeque::new(),
             retries: Retries::default(),
@@ -126,17 +130,23 @@ impl<C: Channel> Worker<C> {
             }
             let now = self.links.clock.now();
             pacing::forget_old(&mut memory.sends, now);
-            let retries = &memory.retries;
-            let hold = |message: &Message| retries.at(message).map(Hold::Until);
-            let plan = self.pacing.plan(&queue, &memory.sends, now, hold);
+            let plan = {
+                let held = inhibitions.borrow_and_update();
+                let held_back = |message: &Message| hold(&held, &memory.retries, message);
+                self.pacing.plan(&queue, &memory.sends, now, held_back)
+            };
             let carry_on = match plan {
                 Plan::Send(pick) => self.send(&mut queue, pick, &mut memory).await,
                 Plan::Wait(until) => {
                     let wait = Duration::try_from(until.duration_since(now)).unwrap_or_default();
-                    self.wait(&mut inbox, &mut queue, Some(wait.min(MAX_WAIT)))
+                    let wait = Some(wait.min(MAX_WAIT));
+                    self.wait(&mut inbox, &mut queue, &mut inhibitions, wait)
                         .await
                 }
-                Plan::Idle => self.wait(&mut inbox, &mut queue, None).await,
+                Plan::Idle => {
+                    self.wait(&mut inbox, &mut queue, &mut inhibitions, None)
+                        .await
+                }
             };
             if !carry_on {
                 break;
@@ -148,18 +158,25 @@ impl<C: Channel> Worker<C> {
         queue
     }
 
-    /// Waits for a new message (queued), for `wait` to pass, or for the stop; false when the
-    /// worker should end.
+    /// Waits for a new message (queued), for `wait` to pass, for the inhibitions to change,
+    /// or for the stop; false when the worker should end.
     async fn wait(
         &self,
         inbox: &mut mpsc::UnboundedReceiver<Message>,
         queue: &mut VecDeque<Message>,
+        inhibitions: &mut watch::Receiver<Inhibitions>,
         wait: Option<Duration>,
     ) -> bool {
         let sleep = async {
             match wait {
                 Some(wait) => tokio::time::sleep(wait).await,
                 None => std::future::pending().await,
+            }
+        };
+        let changed = async {
+            // Once the ledger task is gone nothing changes any more.
+            if inhibitions.changed().await.is_err() {
+                std::future::pending::<()>().await;
             }
         };
         tokio::select! {
@@ -172,6 +189,7 @@ impl<C: Channel> Worker<C> {
                 }
                 None => false,
             },
+            () = changed => true,
             () = sleep => true,
         }
     }
@@ -283,6 +301,15 @@ impl<C: Channel> Worker<C> {
         }
         self.links.journal.record(writes);
     }
+}
+
+/// Why the worker keeps `message` back now, if it does: its notifier inhibits it, or it
+/// waits out its backoff.
+fn hold(inhibitions: &Inhibitions, retries: &Retries, message: &Message) -> Option<Hold> {
+    if inhibitions.holds_message(&message.delivery.notifier, &message.incident) {
+        return Some(Hold::Inhibited);
+    }
+    retries.at(message).map(Hold::Until)
 }
 
 /// Whether a failed send reached the receiver, so it counts against the rate limit.

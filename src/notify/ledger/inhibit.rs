@@ -53,6 +53,32 @@ fn inhibitable(record: &IncidentRecord) -> bool {
 }
 
 impl Ledger {
+    /// Which notifiers hold which providers' device logins back now: provider P for notifier
+    /// N while an inhibiting incident of P is open with a lane to N (N was told of it). Walks
+    /// only the open provider incidents (they sort after every device incident), so it stays
+    /// cheap with thousands of devices open; the ledger task publishes it after each decision.
+    pub(crate) fn inhibitions(&self) -> Inhibitions {
+        let first_provider = IncidentKey {
+            subject: Subject::Provider(String::new()),
+            kind: IncidentKind::ManualLoginRequired,
+        };
+        let mut held: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (key, open) in self.open.range(first_provider..) {
+            let Subject::Provider(provider) = &key.subject else {
+                continue;
+            };
+            if !INHIBITORS.contains(&key.kind) {
+                continue;
+            }
+            for notifier in open.lanes.keys() {
+                held.entry(notifier.clone())
+                    .or_default()
+                    .insert(provider.clone());
+            }
+        }
+        Inhibitions { held }
+    }
+
     /// The open provider incident holding `record` back, if any.
     pub(super) fn inhibitor(&self, record: &IncidentRecord) -> Option<&IncidentRecord> {
         if !inhibitable(record) {

@@ -131,16 +131,9 @@ fn provider_key() -> IncidentKey {
     }
 }
 
-#[tokio::test]
-async fn an_unreachable_provider_holds_back_its_devices_logins_until_it_resolves() {
-    let (logs, _capturing) = Captured::start();
-    let server = ok_server().await;
-    let running = start(
-        vec![webhook("ops", &server, true)],
-        Restored::default(),
-        MemoryJournal::default(),
-    );
-    let outage = IncidentChange::Open {
+/// gewe-cloud unreachable, told to ops.
+fn outage() -> IncidentChange {
+    IncidentChange::Open {
         key: provider_key(),
         context: Arc::new(IncidentContext {
             provider: "gewe-cloud".into(),
@@ -153,8 +146,64 @@ async fn an_unreachable_provider_holds_back_its_devices_logins_until_it_resolves
         detail: json!({"error": "connect timeout", "devices": ["sales-01"]}),
         escalate: false,
         at: "2026-11-21T07:59:00Z".parse().unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn a_login_already_waiting_its_group_wait_is_held_while_its_provider_is_unreachable() {
+    let recorder = Recorder::default();
+    let mut bot = Notifier::new("ops", NotifierKind::Wecom);
+    bot.group_wait = Duration::from_millis(300);
+    let running = start_tuned(
+        vec![bot],
+        Restored::default(),
+        MemoryJournal::default(),
+        Some(recorder.clone()),
+    );
+    let subjects = || -> Vec<String> {
+        let batches = recorder.batches();
+        let messages = batches.iter().flat_map(|b| b.messages.iter());
+        messages
+            .map(|m| m.incident.key.subject.name().to_owned())
+            .collect()
     };
-    running.notifications.send(outage);
+    running.notifications.send(open_change(&["ops"]));
+    running.notifications.send(outage());
+    eventually("the outage is told", || async { !subjects().is_empty() }).await;
+    tokio::time::sleep(SETTLE * 2).await;
+    assert_eq!(subjects(), ["gewe-cloud"], "the queued login is held");
+
+    running.notifications.send(IncidentChange::Resolve {
+        key: provider_key(),
+        at: "2026-11-21T08:10:00Z".parse().unwrap(),
+    });
+    settle(&running.notifications).await;
+    let mut told = subjects();
+    told.sort();
+    assert_eq!(
+        told,
+        ["gewe-cloud", "gewe-cloud", "sales-01"],
+        "the outage, its resolve and the login it held"
+    );
+    assert!(
+        running
+            .deliveries()
+            .iter()
+            .all(|d| d.state == DeliveryState::Sent)
+    );
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_provider_holds_back_its_devices_logins_until_it_resolves() {
+    let (logs, _capturing) = Captured::start();
+    let server = ok_server().await;
+    let running = start(
+        vec![webhook("ops", &server, true)],
+        Restored::default(),
+        MemoryJournal::default(),
+    );
+    running.notifications.send(outage());
     running.notifications.send(open_change(&["ops"]));
     settle(&running.notifications).await;
     let sent = bodies(&server, "/ops").await;

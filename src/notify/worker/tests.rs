@@ -112,6 +112,7 @@ fn worker<C: Channel>(
         outstanding,
         backoff: Backoff::default(),
         clock: Clock::Wall,
+        inhibitions: watch::channel(Inhibitions::default()).1,
     };
     let worker = Worker {
         channel,

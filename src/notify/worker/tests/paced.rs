@@ -82,6 +82,8 @@ impl Batches {
 /// A running paced worker over a scripted channel, its clock starting at [`BASE`].
 struct Paced {
     inbox: mpsc::UnboundedSender<Message>,
+    /// What the ledger task would publish.
+    inhibitions: watch::Sender<Inhibitions>,
     channel: Scripted,
     journal: Batches,
     cancel: CancellationToken,
@@ -104,12 +106,14 @@ fn paced_from(base: Timestamp, pacing: Pacing, answers: Vec<Result<(), NotifyErr
         since: tokio::time::Instant::now(),
     };
     let (reports, _) = mpsc::unbounded_channel();
+    let (inhibitions, published) = watch::channel(Inhibitions::default());
     let links = Links {
         journal: Arc::new(journal.clone()),
         reports,
         outstanding: watch::channel(0).0,
         backoff: Backoff::default(),
         clock,
+        inhibitions: published,
     };
     let cancel = CancellationToken::new();
     let worker = Worker {
@@ -122,6 +126,7 @@ fn paced_from(base: Timestamp, pacing: Pacing, answers: Vec<Result<(), NotifyErr
     let run = tokio::spawn(worker.run(receiver, VecDeque::new()));
     Paced {
         inbox,
+        inhibitions,
         channel,
         journal,
         cancel,
@@ -363,6 +368,52 @@ async fn a_message_refused_forever_backs_off_alone_and_later_incidents_go() {
     let left = worker.stop().await;
     assert_eq!(left.len(), 1, "only the refused message is left");
     assert_eq!(left[0].incident.key.subject.name(), "bad");
+}
+
+/// The inhibitions of a ledger where gewe-cloud is unreachable, told to `notifier`.
+fn outage_told_to(notifier: &str) -> Inhibitions {
+    use crate::notify::ledger::{Ledger, Policy};
+    let policy = Policy::of(&Notifier::new(notifier, NotifierKind::Feishu));
+    let mut ledger = Ledger::new([(notifier.to_owned(), policy)].into());
+    let base: Timestamp = BASE.parse().unwrap();
+    let mut context = (*device_message("x", IncidentKind::ManualLoginRequired, base).incident)
+        .context
+        .clone();
+    context.notify = vec![notifier.to_owned()];
+    let outage = crate::incident::IncidentChange::Open {
+        key: IncidentKey {
+            subject: Subject::Provider("gewe-cloud".into()),
+            kind: IncidentKind::ProviderUnreachable,
+        },
+        context: Arc::new(context),
+        summary: "gewe-cloud is unreachable".into(),
+        detail: json!({}),
+        escalate: false,
+        at: base,
+    };
+    ledger.apply(outage, base);
+    ledger.inhibitions()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_queued_login_is_held_while_its_notifier_holds_the_provider_and_goes_after() {
+    let worker = paced(pacing_of(NotifierKind::Feishu), vec![]);
+    worker.login("d0");
+    sleep_secs(5).await;
+    worker.inhibitions.send_replace(outage_told_to("pager"));
+    sleep_secs(5).await;
+    worker.inhibitions.send_replace(outage_told_to("ops"));
+    sleep_secs(600).await;
+    assert!(worker.seen().is_empty(), "held past its group wait");
+
+    worker.inhibitions.send_replace(Inhibitions::default());
+    sleep_secs(1).await;
+    assert_eq!(worker.seen(), [(610, Shape::One, names(&["d0"]))]);
+    assert_eq!(
+        worker.journal.states(),
+        [vec![(DeliveryState::Sent, 1, false)]]
+    );
+    assert!(worker.stop().await.is_empty());
 }
 
 #[tokio::test(start_paused = true)]
