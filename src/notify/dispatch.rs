@@ -3,10 +3,15 @@
 //!
 //! Every kind is built through [`AnyChannel::build`]; its worker paces it ([`Pacing`], from
 //! the notifier and `daemon.timezone`). On reload a notifier whose channel or pacing settings
-//! changed gets a new outbox that takes over the old one's undelivered messages; a removed
-//! notifier's undelivered messages are recorded as dropped.
+//! changed gets a new outbox that takes over the old one's undelivered messages and memory
+//! (the rate limit's recent sends, the backoffs); a removed notifier's undelivered messages
+//! are recorded as dropped. A retired worker first finishes and records its attempt in flight
+//! (bounded by the notifier's `timeout`, 5 minutes at most), so no message is sent twice; the
+//! new worker waits for that handover in its own task, and messages arriving meanwhile queue
+//! behind the handed-back ones. The ledger task never waits for an attempt.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::mpsc;
@@ -17,9 +22,10 @@ use tokio_util::task::TaskTracker;
 use jiff::tz::TimeZone;
 
 use super::channel::{AnyChannel, Channel};
+use super::journal::Journal;
 use super::ledger::Message;
 use super::pacing::Pacing;
-use super::worker::{Links, Worker};
+use super::worker::{Handback, Links, Worker};
 use super::{NotifierSet, log};
 use crate::config::{Email, Notifier};
 use crate::store::{DeliveryState, Write};
@@ -43,10 +49,29 @@ enum Outbox {
     Live {
         inbox: mpsc::UnboundedSender<Message>,
         cancel: CancellationToken,
-        worker: JoinHandle<VecDeque<Message>>,
+        retire: CancellationToken,
+        worker: JoinHandle<Handback>,
     },
     /// The messages of a notifier whose channel cannot be built, kept in order.
     Held(VecDeque<Message>),
+}
+
+/// What a new worker starts from.
+enum Start {
+    /// These messages (not yet counted as outstanding) and this memory.
+    Now(Handback),
+    /// What a retired worker hands back once its attempt in flight is recorded (its messages
+    /// are already counted as outstanding).
+    After(JoinHandle<Handback>),
+}
+
+/// A notifier's channel, built.
+enum Built {
+    /// The channel of its kind.
+    Channel(AnyChannel),
+    /// Tests: a recorder standing in for every channel.
+    #[cfg(test)]
+    Recorder(super::tests::Recorder),
 }
 
 /// Every configured notifier's outbox.
@@ -65,7 +90,7 @@ impl Dispatcher {
             outboxes: BTreeMap::new(),
         };
         for notifier in &notifiers.notifiers {
-            let outbox = dispatcher.open(notifier, VecDeque::new());
+            let outbox = dispatcher.open_now(notifier, VecDeque::new());
             dispatcher
                 .outboxes
                 .insert(notifier.name.clone(), (notifier.clone(), outbox));
@@ -99,7 +124,8 @@ impl Dispatcher {
     }
 
     /// Applies a new notifier list: removed notifiers' messages are dropped, changed ones
-    /// move to a new outbox, unchanged ones keep running.
+    /// move to a new outbox, unchanged ones keep running. Retired workers finish their attempt
+    /// in flight in the background (see the module docs).
     pub(crate) async fn reconfigure(&mut self, notifiers: NotifierSet) {
         let mut old = std::mem::take(&mut self.outboxes);
         let same_zone = self.timezone == notifiers.timezone;
@@ -113,18 +139,14 @@ impl Dispatcher {
                 {
                     outbox
                 }
-                Some((_, outbox)) => {
-                    let undelivered = self.close(outbox).await;
-                    self.open(notifier, undelivered)
-                }
-                None => self.open(notifier, VecDeque::new()),
+                Some((_, outbox)) => self.reopen(notifier, outbox).await,
+                None => self.open_now(notifier, VecDeque::new()),
             };
             self.outboxes
                 .insert(notifier.name.clone(), (notifier.clone(), kept));
         }
         for (_, (_, outbox)) in old {
-            let undelivered = self.close(outbox).await;
-            self.drop_messages(undelivered.into());
+            self.remove(outbox);
         }
     }
 
@@ -138,84 +160,155 @@ impl Dispatcher {
 
     /// An outbox for `notifier` starting with `queue`: a worker, or held messages when its
     /// channel cannot be built.
-    fn open(&mut self, notifier: &Notifier, queue: VecDeque<Message>) -> Outbox {
-        let pacing = Pacing::of(notifier, &self.timezone);
-        #[cfg(test)]
-        if let Some(recorder) = &self.plumbing.recorder {
-            let channel = recorder.clone();
-            return self.spawn(channel, pacing, queue);
-        }
-        match AnyChannel::build(notifier, &self.timezone) {
-            Ok(channel) => self.spawn(channel, pacing, queue),
-            Err(error) => {
-                log::unavailable(&notifier.name, &error);
-                Outbox::Held(queue)
+    fn open_now(&mut self, notifier: &Notifier, queue: VecDeque<Message>) -> Outbox {
+        let Some(built) = self.build(notifier) else {
+            return Outbox::Held(queue);
+        };
+        let start = Start::Now(Handback {
+            queue,
+            ..Handback::default()
+        });
+        self.spawn_built(built, notifier, start)
+    }
+
+    /// The outbox of a changed `notifier`, taking over `outbox`: its worker is retired and
+    /// hands its queue and memory to the new one once its attempt in flight is recorded.
+    /// Only when the new channel cannot be built is that awaited here (bounded by the old
+    /// notifier's timeout), to hold the messages.
+    async fn reopen(&mut self, notifier: &Notifier, outbox: Outbox) -> Outbox {
+        let (retire, worker) = match outbox {
+            Outbox::Held(queue) => return self.open_now(notifier, queue),
+            Outbox::Live { retire, worker, .. } => (retire, worker),
+        };
+        retire.cancel();
+        match self.build(notifier) {
+            Some(built) => self.spawn_built(built, notifier, Start::After(worker)),
+            None => {
+                let handback = handed_back(worker).await;
+                uncount(&self.plumbing, handback.queue.len());
+                Outbox::Held(handback.queue)
             }
         }
     }
 
-    /// Spawns a worker delivering `queue` and what follows through `channel`.
-    fn spawn<C: Channel>(&self, channel: C, pacing: Pacing, queue: VecDeque<Message>) -> Outbox {
+    /// The channel of `notifier`, or `None` (logged) when it cannot be built.
+    fn build(&self, notifier: &Notifier) -> Option<Built> {
+        #[cfg(test)]
+        if let Some(recorder) = &self.plumbing.recorder {
+            return Some(Built::Recorder(recorder.clone()));
+        }
+        match AnyChannel::build(notifier, &self.timezone) {
+            Ok(channel) => Some(Built::Channel(channel)),
+            Err(error) => {
+                log::unavailable(&notifier.name, &error);
+                None
+            }
+        }
+    }
+
+    /// A worker for `notifier` over `built`, from `start`.
+    fn spawn_built(&self, built: Built, notifier: &Notifier, start: Start) -> Outbox {
+        let pacing = Pacing::of(notifier, &self.timezone);
+        match built {
+            Built::Channel(channel) => self.spawn(channel, pacing, start),
+            #[cfg(test)]
+            Built::Recorder(recorder) => self.spawn(recorder, pacing, start),
+        }
+    }
+
+    /// Spawns a worker delivering what `start` gives it and what follows through `channel`.
+    fn spawn<C: Channel>(&self, channel: C, pacing: Pacing, start: Start) -> Outbox {
         let links = self.plumbing.links.clone();
-        links.outstanding.send_modify(|n| *n += queue.len());
         let cancel = self.plumbing.stop.child_token();
+        let retire = CancellationToken::new();
         let (inbox, receiver) = mpsc::unbounded_channel();
         let worker = Worker {
             channel,
             pacing,
             links,
             cancel: cancel.clone(),
+            retire: retire.clone(),
         };
-        let worker = self.plumbing.tracker.spawn(worker.run(receiver, queue));
+        let worker = match start {
+            Start::Now(handback) => {
+                let count = handback.queue.len();
+                self.plumbing.links.outstanding.send_modify(|n| *n += count);
+                self.plumbing.tracker.spawn(worker.run(receiver, handback))
+            }
+            Start::After(previous) => self.plumbing.tracker.spawn(async move {
+                let handback = handed_back(previous).await;
+                worker.run(receiver, handback).await
+            }),
+        };
         Outbox::Live {
             inbox,
             cancel,
+            retire,
             worker,
         }
     }
 
-    /// Stops an outbox and returns what it had not delivered.
-    async fn close(&self, outbox: Outbox) -> VecDeque<Message> {
-        close_outbox(&self.plumbing, outbox).await
+    /// Retires a removed notifier's outbox: once its attempt in flight is recorded, what it
+    /// had not delivered is recorded as dropped (in the background).
+    fn remove(&self, outbox: Outbox) {
+        match outbox {
+            Outbox::Held(queue) => drop_messages(&*self.plumbing.links.journal, queue.into()),
+            Outbox::Live { retire, worker, .. } => {
+                retire.cancel();
+                let journal = Arc::clone(&self.plumbing.links.journal);
+                let outstanding = self.plumbing.links.outstanding.clone();
+                self.plumbing.tracker.spawn(async move {
+                    let handback = handed_back(worker).await;
+                    let count = handback.queue.len();
+                    drop_messages(&*journal, handback.queue.into());
+                    outstanding.send_modify(|n| *n = n.saturating_sub(count));
+                });
+            }
+        }
     }
 
     /// Records `messages` as dropped (their notifier is gone).
     fn drop_messages(&self, messages: Vec<Message>) {
-        let writes = messages
-            .into_iter()
-            .map(|message| {
-                let mut delivery = message.delivery;
-                delivery.state = DeliveryState::Dropped;
-                Write::Delivery(delivery)
-            })
-            .collect::<Vec<_>>();
-        if !writes.is_empty() {
-            self.plumbing.links.journal.record(writes);
-        }
+        drop_messages(&*self.plumbing.links.journal, messages);
     }
 }
 
-/// Stops an outbox: cancels its worker, waits for it to hand back its queue.
-async fn close_outbox(plumbing: &Plumbing, outbox: Outbox) -> VecDeque<Message> {
-    match outbox {
-        Outbox::Held(queue) => queue,
-        Outbox::Live {
-            inbox,
-            cancel,
-            worker,
-        } => {
-            cancel.cancel();
-            drop(inbox);
-            // A worker that panicked loses only its in-memory queue: the store still holds
-            // those deliveries as pending.
-            let undelivered = worker.await.unwrap_or_default();
-            let count = undelivered.len();
-            plumbing
-                .links
-                .outstanding
-                .send_modify(|n| *n = n.saturating_sub(count));
-            undelivered
-        }
+/// What a worker handed back; a worker that panicked loses only its in-memory queue and
+/// memory: the store still holds those deliveries as pending.
+async fn handed_back(worker: JoinHandle<Handback>) -> Handback {
+    worker.await.unwrap_or_default()
+}
+
+/// Takes `count` messages off the outstanding count.
+fn uncount(plumbing: &Plumbing, count: usize) {
+    plumbing
+        .links
+        .outstanding
+        .send_modify(|n| *n = n.saturating_sub(count));
+}
+
+/// Records `messages` as dropped (their notifier is gone).
+fn drop_messages(journal: &dyn Journal, messages: Vec<Message>) {
+    let writes = messages
+        .into_iter()
+        .map(|message| {
+            let mut delivery = message.delivery;
+            delivery.state = DeliveryState::Dropped;
+            Write::Delivery(delivery)
+        })
+        .collect::<Vec<_>>();
+    if !writes.is_empty() {
+        journal.record(writes);
+    }
+}
+
+/// Stops an outbox at once (the daemon stops): cancels its worker, abandoning its attempt in
+/// flight, and waits for it to hand back its queue (still pending in the store).
+async fn close_outbox(plumbing: &Plumbing, outbox: Outbox) {
+    if let Outbox::Live { cancel, worker, .. } = outbox {
+        cancel.cancel();
+        let handback = handed_back(worker).await;
+        uncount(plumbing, handback.queue.len());
     }
 }
 

@@ -286,7 +286,10 @@ impl Notifications {
     }
 
     /// Applies a reloaded notifier list: new notifiers start, removed ones stop (their
-    /// undelivered messages are dropped), changed ones restart keeping their queue.
+    /// undelivered messages are dropped), changed ones restart keeping their queue and their
+    /// rate-limit memory. An attempt in flight is never abandoned by a reload: it finishes
+    /// (within the notifier's timeout) and is recorded before the new worker takes over, so
+    /// nothing is sent twice; the ledger task does not wait for it.
     pub fn reconfigure(&self, notifiers: NotifierSet) {
         let _ = self.commands.send(Command::Reconfigure(notifiers));
     }

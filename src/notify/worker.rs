@@ -14,9 +14,16 @@
 //! an HTTP status, a timeout, a failed command or a mail the server did not take), not the
 //! requests that never got there (transport errors), since bots count the requests they get.
 //!
-//! On cancellation the worker starts no new attempt, abandons a request still waiting for its
-//! answer (an answer already in is recorded first) and hands back what it had not delivered;
-//! those deliveries are still pending in the store.
+//! A worker ends in one of two ways, and hands back a [`Handback`]: what it had not delivered
+//! and what it remembers (the recent sends the rate limit counts, the failing messages'
+//! backoffs), for the worker that takes over.
+//! - Retired (a reload changed its notifier): it starts no new attempt, but lets the one in
+//!   flight finish and records it, so the successor never sends that message again. An
+//!   attempt is bounded by the notifier's `timeout` (5 minutes at most), and the successor
+//!   waits for it, not the ledger task.
+//! - Stopped (the daemon stops): it starts no new attempt and abandons a request still waiting
+//!   for its answer (an answer already in is recorded first); those deliveries are still
+//!   pending in the store and go again after the restart (at least once).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -93,8 +100,22 @@ pub(crate) struct Worker<C> {
     pub pacing: Pacing,
     /// Shared plumbing.
     pub links: Links,
-    /// Stops the worker (the notifier was removed or changed, or the daemon stops).
+    /// Stops the worker at once, abandoning an attempt in flight (the daemon stops).
     pub cancel: CancellationToken,
+    /// Retires the worker once its attempt in flight is recorded (a reload).
+    pub retire: CancellationToken,
+}
+
+/// What a worker hands back when it ends, and what its successor starts from, so a reload
+/// neither loses a message nor forgets how much of the rate limit the last minute used.
+#[derive(Debug, Default)]
+pub(crate) struct Handback {
+    /// The undelivered messages, oldest first.
+    pub queue: VecDeque<Message>,
+    /// When the recent sends that count against the rate limit went.
+    pub sends: VecDeque<Timestamp>,
+    /// The failing messages' backoffs.
+    pub retries: Retries,
 }
 
 mod memory;
@@ -111,22 +132,27 @@ struct Memory {
 }
 
 impl<C: Channel> Worker<C> {
-    /// Delivers `queue`, then whatever arrives in `inbox`, as pacing allows, until cancelled
-    /// or the inbox closes; returns the messages it did not deliver, oldest first.
+    /// Delivers the queue it starts with, then whatever arrives in `inbox`, as pacing allows,
+    /// until stopped or retired or the inbox closes; hands back what it did not deliver and
+    /// what it remembers.
     pub(crate) async fn run(
         self,
         mut inbox: mpsc::UnboundedReceiver<Message>,
-        mut queue: VecDeque<Message>,
-    ) -> VecDeque<Message> {
+        start: Handback,
+    ) -> Handback {
         let mut inhibitions = self.links.inhibitions.clone();
+        let mut queue = start.queue;
         let mut memory = Memory {
-            sends: VecDeque::new(),
-            retries: Retries::default(),
+            sends: start.sends,
+            retries: start.retries,
             jitter: Jitter::new(),
         };
         loop {
             while let Ok(message) = inbox.try_recv() {
                 queue.push_back(message);
+            }
+            if self.retire.is_cancelled() {
+                break;
             }
             let now = self.links.clock.now();
             pacing::forget_old(&mut memory.sends, now);
@@ -155,7 +181,11 @@ impl<C: Channel> Worker<C> {
         while let Ok(message) = inbox.try_recv() {
             queue.push_back(message);
         }
-        queue
+        Handback {
+            queue,
+            sends: memory.sends,
+            retries: memory.retries,
+        }
     }
 
     /// Waits for a new message (queued), for `wait` to pass, for the inhibitions to change,
@@ -182,6 +212,7 @@ impl<C: Channel> Worker<C> {
         tokio::select! {
             biased;
             () = self.cancel.cancelled() => false,
+            () = self.retire.cancelled() => false,
             next = inbox.recv() => match next {
                 Some(message) => {
                     queue.push_back(message);
@@ -236,15 +267,15 @@ impl<C: Channel> Worker<C> {
     }
 
     /// One attempt at `batch` and when it was sent, unless the worker is stopped: `None`
-    /// when it was stopped before the attempt or while the attempt still waited for its
-    /// answer. The attempt is polled first, so an answer that is in when the stop arrives
-    /// counts: dropping it would leave a delivered message pending, sent again after the
-    /// restart.
+    /// when it was stopped or retired before the attempt, or stopped while the attempt still
+    /// waited for its answer (retiring lets it finish). The attempt is polled first, so an
+    /// answer that is in when the stop arrives counts: dropping it would leave a delivered
+    /// message pending, sent again after the restart.
     async fn attempt_unless_stopped(
         &self,
         batch: &Batch,
     ) -> Option<(Timestamp, Result<(), NotifyError>)> {
-        if self.cancel.is_cancelled() {
+        if self.cancel.is_cancelled() || self.retire.is_cancelled() {
             return None;
         }
         let sent_at = self.links.clock.now();

@@ -173,3 +173,34 @@ async fn changes_queued_before_stop_are_recorded() {
         .await
         .expect("returns after the stop");
 }
+
+#[tokio::test]
+async fn a_reload_during_an_attempt_lets_it_finish_and_sends_the_message_once() {
+    let server = MockServer::start().await;
+    let slow = ResponseTemplate::new(200).set_delay(Duration::from_millis(800));
+    Mock::given(method("POST"))
+        .respond_with(slow)
+        .mount(&server)
+        .await;
+    let running = start(
+        vec![webhook("ops", &server, true)],
+        Restored::default(),
+        MemoryJournal::default(),
+    );
+    running.notifications.send(open_change(&["ops"]));
+    eventually("the attempt reached the receiver", || async {
+        !bodies(&server, "/ops").await.is_empty()
+    })
+    .await;
+    let mut changed = webhook("ops", &server, true);
+    changed.timeout = Duration::from_secs(6);
+    running.notifications.reconfigure(set(vec![changed]));
+    settle(&running.notifications).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    assert_eq!(bodies(&server, "/ops").await.len(), 1, "sent once");
+    let deliveries = running.deliveries();
+    let states: Vec<_> = deliveries.iter().map(|d| (d.state, d.attempts)).collect();
+    assert_eq!(states, [(DeliveryState::Sent, 1)]);
+    running.stop().await;
+}

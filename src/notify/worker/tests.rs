@@ -92,6 +92,14 @@ fn device_message(device: &str, kind: IncidentKind, created: Timestamp) -> Messa
     }
 }
 
+/// A start from `queue` with nothing remembered.
+fn start(queue: VecDeque<Message>) -> Handback {
+    Handback {
+        queue,
+        ..Handback::default()
+    }
+}
+
 /// A worker over `channel` recording into `journal`, and its report queue and outstanding
 /// count (starting at `outstanding`).
 fn worker<C: Channel>(
@@ -119,6 +127,7 @@ fn worker<C: Channel>(
         pacing: Pacing::of(&Notifier::new("ops", NotifierKind::Webhook), &TimeZone::UTC),
         links,
         cancel: cancel.clone(),
+        retire: CancellationToken::new(),
     };
     (worker, reported, counted)
 }
@@ -130,13 +139,13 @@ async fn a_2xx_that_arrives_with_the_stop_is_recorded_sent_and_nothing_new_start
     let journal = MemoryJournal::default();
     let (worker, mut reported, counted) = worker(channel, &journal, &cancel, 2);
     let (_inbox, receiver) = mpsc::unbounded_channel();
-    let run = tokio::spawn(worker.run(receiver, VecDeque::from([message(0), message(1)])));
+    let run = tokio::spawn(worker.run(receiver, start(VecDeque::from([message(0), message(1)]))));
 
     let answer = attempts.recv().await.unwrap();
     // The stop and the 2xx both arrive before the worker runs again.
     cancel.cancel();
     answer.send(Ok(())).unwrap();
-    let left = run.await.unwrap();
+    let left = run.await.unwrap().queue;
 
     let left: Vec<u32> = left.iter().map(|m| m.delivery.seq).collect();
     assert_eq!(left, [1], "the answered message is not handed back");
@@ -164,11 +173,11 @@ async fn a_stop_abandons_an_attempt_still_waiting_for_its_answer() {
     let journal = MemoryJournal::default();
     let (worker, _reported, _counted) = worker(channel, &journal, &cancel, 1);
     let (_inbox, receiver) = mpsc::unbounded_channel();
-    let run = tokio::spawn(worker.run(receiver, VecDeque::from([message(0)])));
+    let run = tokio::spawn(worker.run(receiver, start(VecDeque::from([message(0)]))));
 
     let answer = attempts.recv().await.unwrap();
     cancel.cancel();
-    let left = run.await.unwrap();
+    let left = run.await.unwrap().queue;
     assert!(answer.send(Ok(())).is_err(), "the attempt was dropped");
 
     let left: Vec<u32> = left.iter().map(|m| m.delivery.seq).collect();
@@ -186,7 +195,10 @@ async fn a_stopped_worker_attempts_nothing_and_hands_its_queue_back() {
     inbox.send(message(1)).unwrap();
     cancel.cancel();
 
-    let left = worker.run(receiver, VecDeque::from([message(0)])).await;
+    let left = worker
+        .run(receiver, start(VecDeque::from([message(0)])))
+        .await
+        .queue;
 
     let left: Vec<u32> = left.iter().map(|m| m.delivery.seq).collect();
     assert_eq!(left, [0, 1], "oldest first, the inbox included");
