@@ -37,3 +37,29 @@ async fn a_retired_worker_records_its_attempt_in_flight_and_hands_back_the_rest(
     assert_eq!(*counted.borrow(), 1);
     assert_eq!(handback.sends.len(), 1, "the send is remembered");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_successor_keeps_the_rate_limit_memory_of_the_worker_it_replaces() {
+    let worker = paced(chat(2), vec![]);
+    worker.login("d0");
+    worker.login("d1");
+    sleep_secs(10).await;
+    assert_eq!(worker.seen().len(), 2, "the budget is used up");
+    let base = worker.base;
+    let handback = worker.retire().await;
+    assert_eq!(handback.sends.len(), 2);
+    assert!(handback.queue.is_empty());
+
+    let later = base
+        .checked_add(jiff::SignedDuration::from_secs(10))
+        .unwrap();
+    let successor = paced_with(later, chat(2), vec![], handback);
+    successor.login("d2");
+    sleep_secs(120).await;
+    assert_eq!(
+        successor.seen(),
+        [(50, Shape::One, names(&["d2"]))],
+        "d2 waits until the first send leaves the minute (60 s after the start)"
+    );
+    successor.stop().await;
+}
