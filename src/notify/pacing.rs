@@ -18,8 +18,9 @@
 //!   messages of its own incident wait with it.
 //! - Rate limit (`rate_limit` sends in any 60 s; 0 = none): with as many ready units as the
 //!   budget left, or fewer, the first ready unit goes; with more, the channels people read
-//!   get every ready message merged into one [`Shape::Digest`], programs send one unit at a
-//!   time. With no budget left everything waits until the oldest send leaves the window.
+//!   get the ready messages merged into one [`Shape::Digest`] (at most [`DIGEST_MAX`],
+//!   criticals first, the rest in queue order; what does not fit stays queued), programs send
+//!   one unit at a time. With no budget left everything waits until the oldest send leaves the window.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -35,6 +36,10 @@ use crate::store::Transition;
 
 /// The span the rate limit counts sends in.
 pub(crate) const RATE_WINDOW: SignedDuration = SignedDuration::from_secs(60);
+
+/// The most messages one digest carries: about as many as a person reads in one go, and
+/// what every channel's size limit shows in full. The rest wait for the next send.
+pub(crate) const DIGEST_MAX: usize = 30;
 
 /// One notifier's pacing settings: what decides when its messages go.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,16 +100,7 @@ impl Pacing {
         if !self.merges || ready_units <= budget as usize {
             return Plan::Send(first.pick());
         }
-        let mut indices: Vec<usize> = units
-            .iter()
-            .filter(|unit| unit.ready_at <= now)
-            .flat_map(|unit| unit.members.iter().copied())
-            .collect();
-        indices.sort_unstable();
-        Plan::Send(Pick {
-            indices,
-            shape: Shape::Digest,
-        })
+        Plan::Send(digest(&units, now))
     }
 
     /// The queue cut into units, in the order of their first message, each with the moment
@@ -316,6 +312,28 @@ impl<'a> Cut<'a> {
         };
         self.placed.insert(incident, Some(unit));
         Some(unit)
+    }
+}
+
+/// The ready messages of `units` as one digest: at most [`DIGEST_MAX`], criticals first, then
+/// in queue order (so a later message of an incident never goes without its earlier ones,
+/// which share its severity); the rest stay queued for the next send.
+fn digest(units: &[Unit], now: Timestamp) -> Pick {
+    let mut ready: Vec<(bool, usize)> = units
+        .iter()
+        .filter(|unit| unit.ready_at <= now)
+        .flat_map(|unit| {
+            let warning = unit.severity != Severity::Critical;
+            unit.members.iter().map(move |index| (warning, *index))
+        })
+        .collect();
+    ready.sort_unstable();
+    ready.truncate(DIGEST_MAX);
+    let mut indices: Vec<usize> = ready.into_iter().map(|(_, index)| index).collect();
+    indices.sort_unstable();
+    Pick {
+        indices,
+        shape: Shape::Digest,
     }
 }
 

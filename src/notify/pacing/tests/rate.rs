@@ -125,3 +125,33 @@ fn forget_old_keeps_only_the_sends_inside_the_window() {
     forget_old(&mut sends, t(90));
     assert_eq!(sends, [t(59), t(60)]);
 }
+
+#[test]
+fn a_digest_carries_at_most_thirty_criticals_first_and_the_rest_wait_for_the_next_send() {
+    let pacing = chat(1);
+    let mut messages: Vec<Message> = (0..40)
+        .map(|i| device(&format!("w{i:02}"), IncidentKind::RecycleWarning, t(0)))
+        .collect();
+    for i in 0..5 {
+        messages.push(login(&format!("c{i}"), t(0)));
+    }
+    let mut waiting = queue(messages);
+    let Plan::Send(pick) = pacing.plan(&waiting, &none(), t(0), free) else {
+        panic!("a digest goes");
+    };
+    assert_eq!(pick.shape, Shape::Digest);
+    assert_eq!(pick.indices.len(), DIGEST_MAX);
+    let expected: Vec<usize> = (0..25).chain(40..45).collect();
+    assert_eq!(
+        pick.indices, expected,
+        "every critical, then the oldest warnings"
+    );
+
+    take(&mut waiting, &pick);
+    let left: Vec<String> = waiting
+        .iter()
+        .map(|m| m.incident.key.subject.name().to_owned())
+        .collect();
+    let expected: Vec<String> = (25..40).map(|i| format!("w{i:02}")).collect();
+    assert_eq!(left, expected, "the rest stay queued, in order");
+}
