@@ -67,8 +67,8 @@ enum Start {
 
 /// A notifier's channel, built.
 enum Built {
-    /// The channel of its kind.
-    Channel(AnyChannel),
+    /// The channel of its kind (boxed: it is far larger than a recorder).
+    Channel(Box<AnyChannel>),
     /// Tests: a recorder standing in for every channel.
     #[cfg(test)]
     Recorder(super::tests::Recorder),
@@ -198,7 +198,7 @@ impl Dispatcher {
             return Some(Built::Recorder(recorder.clone()));
         }
         match AnyChannel::build(notifier, &self.timezone) {
-            Ok(channel) => Some(Built::Channel(channel)),
+            Ok(channel) => Some(Built::Channel(Box::new(channel))),
             Err(error) => {
                 log::unavailable(&notifier.name, &error);
                 None
@@ -210,7 +210,7 @@ impl Dispatcher {
     fn spawn_built(&self, built: Built, notifier: &Notifier, start: Start) -> Outbox {
         let pacing = Pacing::of(notifier, &self.timezone);
         match built {
-            Built::Channel(channel) => self.spawn(channel, pacing, start),
+            Built::Channel(channel) => self.spawn(*channel, pacing, start),
             #[cfg(test)]
             Built::Recorder(recorder) => self.spawn(recorder, pacing, start),
         }

@@ -357,6 +357,9 @@ fn count(sends: &[Timestamp]) -> u32 {
     u32::try_from(sends.len()).unwrap_or(u32::MAX)
 }
 
+#[path = "pacing/batch.rs"]
+mod batch;
+
 #[cfg(test)]
 #[path = "pacing/tests.rs"]
 mod tests;

@@ -338,6 +338,8 @@ fn a_resolved_never_goes_before_its_firing() {
     );
 }
 
+#[path = "tests/batch.rs"]
+mod batch;
 #[path = "tests/holds.rs"]
 mod holds;
 #[path = "tests/rate.rs"]

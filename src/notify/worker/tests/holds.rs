@@ -57,7 +57,8 @@ fn outage_told_to(notifier: &str) -> Inhibitions {
     let policy = Policy::of(&Notifier::new(notifier, NotifierKind::Feishu));
     let mut ledger = Ledger::new([(notifier.to_owned(), policy)].into());
     let base: Timestamp = BASE.parse().unwrap();
-    let mut context = (*device_message("x", IncidentKind::ManualLoginRequired, base).incident)
+    let mut context = device_message("x", IncidentKind::ManualLoginRequired, base)
+        .incident
         .context
         .clone();
     context.notify = vec![notifier.to_owned()];
