@@ -2,6 +2,7 @@
 //! fed its stdin, its output read under a size cap, and killed (with everything it started)
 //! when it overruns the time limit.
 
+use std::ffi::OsString;
 use std::io;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{ExitStatus, Stdio};
@@ -31,8 +32,8 @@ const REAP_LIMIT: Duration = Duration::from_secs(2);
 pub(super) struct Invocation {
     /// The program and its arguments, placeholders already replaced.
     pub argv: Vec<String>,
-    /// Variables added to the daemon's environment.
-    pub env: Vec<(&'static str, String)>,
+    /// The program's whole environment (nothing of the daemon's is added).
+    pub env: Vec<(OsString, OsString)>,
     /// Written to the program's stdin, which is then closed.
     pub stdin: Vec<u8>,
     /// The limit of the whole run.
@@ -47,6 +48,7 @@ impl Invocation {
         };
         let mut child = Command::new(program)
             .args(args)
+            .env_clear()
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
