@@ -132,7 +132,11 @@ fn given(kind: NotifierKind, keys: &ChannelKeys) -> Vec<(Option<String>, bool, &
             kind.uses_url(),
             "webhook, wecom, dingtalk and feishu",
         ),
-        (keys.secret.written_as(), kind.signs(), "dingtalk and feishu"),
+        (
+            keys.secret.written_as(),
+            kind.signs(),
+            "dingtalk and feishu",
+        ),
         (
             keys.command.as_ref().map(|_| "command".to_owned()),
             kind == NotifierKind::Exec,

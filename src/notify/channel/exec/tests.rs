@@ -351,13 +351,19 @@ fn the_environment_keeps_only_path_home_locale_and_zone_of_the_daemon() {
     let fields = Fields::test("pager", sent_at()).unwrap();
     let parent = [
         ("PATH", "/usr/bin:/bin"),
-        ("WECOM_WEBHOOK_URL", "https://qyapi.weixin.qq.com/?key=secret"),
+        (
+            "WECOM_WEBHOOK_URL",
+            "https://qyapi.weixin.qq.com/?key=secret",
+        ),
         ("HOME", "/var/lib/session-keeper"),
         ("SMTP_PASSWORD", "hunter2"),
         ("LANG", "zh_CN.UTF-8"),
         ("LC_ALL", "C.UTF-8"),
         ("TZ", "Asia/Shanghai"),
-        ("SESSION_KEEPER_CONFIG", "/etc/session-keeper/session-keeper.toml"),
+        (
+            "SESSION_KEEPER_CONFIG",
+            "/etc/session-keeper/session-keeper.toml",
+        ),
         ("SESSION_KEEPER_PAYLOAD", "stale"),
         ("LC_TIME", "en_US.UTF-8"),
     ]
@@ -386,11 +392,17 @@ fn a_payload_over_32_kib_stays_out_of_the_environment() {
     let mut fields = Fields::test("pager", sent_at()).unwrap();
     fields.json = vec![b'x'; 32 * 1024];
     let env = environment(Vec::new(), &fields);
-    assert!(names(&env).contains(&PAYLOAD_ENV.to_owned()), "exactly 32 KiB");
+    assert!(
+        names(&env).contains(&PAYLOAD_ENV.to_owned()),
+        "exactly 32 KiB"
+    );
 
     fields.json.push(b'x');
     let env = environment(Vec::new(), &fields);
-    assert!(!names(&env).contains(&PAYLOAD_ENV.to_owned()), "one byte over");
+    assert!(
+        !names(&env).contains(&PAYLOAD_ENV.to_owned()),
+        "one byte over"
+    );
     assert_eq!(names(&env).len(), ENV.len());
 }
 
@@ -423,8 +435,15 @@ async fn a_huge_payload_goes_whole_to_stdin_and_not_into_the_environment() {
     exec.send(Outgoing::Alert(&batch), sent_at()).await.unwrap();
 
     let payload = stdin(dir.path(), 1);
-    assert_eq!(payload["detail"]["offline_reason"].as_str().map(str::len), Some(40_000));
+    assert_eq!(
+        payload["detail"]["offline_reason"].as_str().map(str::len),
+        Some(40_000)
+    );
     let vars = env(dir.path(), 1);
-    assert!(!vars.contains_key("SESSION_KEEPER_PAYLOAD"), "{:?}", vars.keys());
+    assert!(
+        !vars.contains_key("SESSION_KEEPER_PAYLOAD"),
+        "{:?}",
+        vars.keys()
+    );
     assert_eq!(vars["SESSION_KEEPER_KIND"], "manual_login_required");
 }

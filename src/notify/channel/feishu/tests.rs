@@ -10,8 +10,8 @@ use super::*;
 use crate::config::{Notifier, NotifierKind};
 use crate::incident::IncidentKind;
 use crate::notify::channel::http::tests::{
-    alert, assert_json_post, independent_hmac, json_reply, only_request, outage, receiver,
-    sent_at, zh,
+    alert, assert_json_post, independent_hmac, json_reply, only_request, outage, receiver, sent_at,
+    zh,
 };
 use crate::notify::channel::{AnyChannel, Channel};
 use crate::store::Transition;
@@ -129,7 +129,10 @@ async fn a_huge_group_is_cut_until_the_encoded_signed_request_fits_20000_bytes()
     let server = receiver(ok()).await;
     let batch = outage(900);
     let first_try = render_within(Outgoing::Alert(&batch), sent_at(), &zh(), MAX_REQUEST);
-    assert!(first_try.markdown.len() > MAX_REQUEST - 100, "the raw text fills the limit");
+    assert!(
+        first_try.markdown.len() > MAX_REQUEST - 100,
+        "the raw text fills the limit"
+    );
     bot(&server, Some(SECRET))
         .send(Outgoing::Alert(&batch), sent_at())
         .await
@@ -137,11 +140,18 @@ async fn a_huge_group_is_cut_until_the_encoded_signed_request_fits_20000_bytes()
 
     let request = only_request(&server).await;
     assert!(request.body.len() <= MAX_REQUEST, "{}", request.body.len());
-    assert!(request.body.len() > MAX_REQUEST - 1000, "{}", request.body.len());
+    assert!(
+        request.body.len() > MAX_REQUEST - 1000,
+        "{}",
+        request.body.len()
+    );
     let body: Value = serde_json::from_slice(&request.body).unwrap();
     assert!(body["sign"].is_string());
     let content = body["card"]["elements"][0]["content"].as_str().unwrap();
-    let listed = content.lines().filter(|l| l.starts_with("- device-")).count();
+    let listed = content
+        .lines()
+        .filter(|l| l.starts_with("- device-"))
+        .count();
     let rest = content
         .lines()
         .find_map(|l| l.strip_prefix("- …及其他 ")?.strip_suffix(" 台"))

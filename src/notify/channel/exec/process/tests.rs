@@ -106,9 +106,15 @@ async fn a_run_dropped_midway_kills_what_the_program_started() {
         if let Some(pid) = written_pid(dir.path(), "sleeper") {
             break pid;
         }
-        assert!(Instant::now() < deadline, "the script never started its child");
+        assert!(
+            Instant::now() < deadline,
+            "the script never started its child"
+        );
     };
-    assert!(alive(&sleeper), "the background child must run before the drop");
+    assert!(
+        alive(&sleeper),
+        "the background child must run before the drop"
+    );
     drop(run);
     gone(&sleeper, "sleeper").await;
 }
