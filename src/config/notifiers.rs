@@ -100,27 +100,7 @@ fn channel(
     let signs = kind.is_none_or(NotifierKind::signs);
     let runs = kind.is_none_or(|k| k == NotifierKind::Exec);
     let mails = kind == Some(NotifierKind::Email);
-    let mut given = vec![
-        (
-            keys.url.written_as(),
-            uses_url,
-            "webhook, wecom, dingtalk and feishu",
-        ),
-        (keys.secret.written_as(), signs, "dingtalk and feishu"),
-        (
-            keys.command.as_ref().map(|_| "command".to_owned()),
-            runs,
-            "exec",
-        ),
-    ];
-    for key in keys.email.written() {
-        given.push((
-            Some(key),
-            kind.is_none_or(|k| k == NotifierKind::Email),
-            "email",
-        ));
-    }
-    let fits = kind.is_none_or(|kind| keys_fit(kind, given, at, problems));
+    let fits = kind.is_none_or(|kind| keys_fit(kind, given(kind, &keys), at, problems));
     let url = keys.url.resolve_given(uses_url, at, dir, problems);
     let url = post_url(url, kind, at, problems);
     let secret = match keys.secret.resolve_given(signs, at, dir, problems) {
@@ -141,6 +121,32 @@ fn channel(
         email: email?,
     };
     fits.then_some(channel)
+}
+
+/// Each channel key as written (`None` when absent), whether `kind` uses it, and the kinds
+/// that do, for [`keys_fit`].
+fn given(kind: NotifierKind, keys: &ChannelKeys) -> Vec<(Option<String>, bool, &'static str)> {
+    let mut given = vec![
+        (
+            keys.url.written_as(),
+            kind.uses_url(),
+            "webhook, wecom, dingtalk and feishu",
+        ),
+        (
+            keys.secret.written_as(),
+            kind.signs(),
+            "dingtalk and feishu",
+        ),
+        (
+            keys.command.as_ref().map(|_| "command".to_owned()),
+            kind == NotifierKind::Exec,
+            "exec",
+        ),
+    ];
+    for key in keys.email.written() {
+        given.push((Some(key), kind == NotifierKind::Email, "email"));
+    }
+    given
 }
 
 /// The URL a notifier posts to: an http(s) URL, required when the kind posts.

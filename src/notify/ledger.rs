@@ -7,11 +7,13 @@
 //!   opened, bumped by a second if the key's previous incident had the same id), records it
 //!   and creates one firing delivery (seq 0) per notifier of its context that is configured
 //!   and whose `min_severity` the incident's severity reaches (a lane per such notifier).
-//! - Inhibition ([`inhibit`]): while `provider_unreachable` or `credentials_invalid` of a
-//!   provider is open, `manual_login_required` incidents of its devices are opened and
-//!   recorded but get no lanes (nothing sent), and the lanes they already have send no
-//!   escalations or repeats (a skipped repeat restarts the repeat clock). When the last such
-//!   incident of the provider resolves, the still-open ones get their first messages.
+//! - Inhibition ([`inhibit`]), per notifier: while `provider_unreachable` or
+//!   `credentials_invalid` of a provider is open and told to a notifier, `manual_login_required`
+//!   incidents of its devices are opened and recorded but get no lane to that notifier
+//!   (nothing sent to it), and the lanes they already have to it send no escalations or
+//!   repeats (a skipped repeat restarts the repeat clock). A notifier not told of the outage
+//!   keeps getting them. When the last such incident told to a notifier resolves, the
+//!   still-open ones get their first messages to it.
 //! - `Open` for an open key refreshes summary, detail and context (a store write when anything
 //!   changed, no message). With `escalate` it counts an escalation and sends the incident again
 //!   to every notifier (the next seq). A notifier newly named by the context gets seq 0.
@@ -23,6 +25,8 @@
 //!   with nothing open does nothing.
 //! - The lanes due a repeat are kept in a schedule ordered by time ([`repeats`]), so the next
 //!   repeat and the due ones are found without walking every open incident.
+//! - Reload ([`Ledger::reconfigure`]): lanes of removed notifiers go, and open incidents get
+//!   lanes and first messages for notifiers newly configured or newly wanting them.
 //! - Restore ([`Ledger::restore`]): open incidents come back without a message to the
 //!   notifiers that have delivery history; a notifier that was never told (no history, e.g.
 //!   the incident was inhibited and its inhibitor resolved while the daemon was down) gets
@@ -43,6 +47,7 @@ mod inhibit;
 
 pub(crate) use inhibit::Inhibitions;
 mod outcome;
+mod reload;
 mod repeats;
 mod restore;
 
@@ -138,37 +143,6 @@ impl Ledger {
         }
     }
 
-    /// Takes a new set of notifiers: lanes of removed notifiers go (their queued messages are
-    /// the workers' to drop), and so do lanes of notifiers whose `min_severity` the incident
-    /// no longer reaches; changed repeat and resolve settings apply from now on (a change of
-    /// notifiers, repeat intervals or severity floors reschedules every lane).
-    pub(crate) fn reconfigure(&mut self, policies: Policies) {
-        let same_schedule = self.policies.len() == policies.len()
-            && self.policies.iter().zip(&policies).all(|((a, p), (b, q))| {
-                a == b && p.repeat_interval == q.repeat_interval && p.min_severity == q.min_severity
-            });
-        self.policies = policies;
-        if same_schedule {
-            return;
-        }
-        self.repeats.clear();
-        for open in self.open.values_mut() {
-            let severity = open.record.key.kind.severity();
-            open.lanes
-                .retain(|name, _| self.policies.get(name).is_some_and(|p| p.wants(severity)));
-            for (name, lane) in &mut open.lanes {
-                lane.due = None;
-                schedule(
-                    &mut self.repeats,
-                    &self.policies,
-                    &open.record.id,
-                    name,
-                    lane,
-                );
-            }
-        }
-    }
-
     /// Schedule entries looked at since the last call, for the tests that pin a tick's cost.
     #[cfg(test)]
     pub(crate) fn take_examined(&self) -> usize {
@@ -200,6 +174,7 @@ impl Ledger {
             escalations: 0,
         };
         let incident = Arc::new(record.clone());
+        let inhibitions = self.inhibitions();
         let inhibited_by = self.inhibitor(&record).map(|by| by.id.clone());
         let mut outcome = Outcome {
             writes: vec![Write::Incident(record.clone())],
@@ -213,7 +188,7 @@ impl Ledger {
             record,
             lanes: BTreeMap::new(),
         };
-        self.add_new_lanes(&mut open, &incident, now, &mut outcome);
+        self.add_new_lanes(&mut open, &inhibitions, now, &mut outcome);
         self.ids.insert(id.clone(), key.clone());
         self.last_ids.insert(key.clone(), id);
         self.open.insert(key, open);
@@ -222,6 +197,7 @@ impl Ledger {
 
     fn update(&mut self, key: &IncidentKey, update: Update<'_>, now: Timestamp) -> Outcome {
         let mut outcome = Outcome::default();
+        let inhibitions = self.inhibitions();
         let Some(mut open) = self.open.remove(key) else {
             return outcome;
         };
@@ -239,14 +215,17 @@ impl Ledger {
             outcome.writes.push(Write::Incident(record.clone()));
         }
         let incident = Arc::new(record.clone());
-        if update.escalate && self.inhibitor(&open.record).is_none() {
+        if update.escalate {
             for (name, lane) in &mut open.lanes {
+                if inhibitions.holds_message(name, &open.record) {
+                    continue;
+                }
                 let seq = lane.take_seq();
                 schedule(&mut self.repeats, &self.policies, &incident.id, name, lane);
                 outcome.deliver(&incident, firing(&incident.id, name, seq, now));
             }
         }
-        self.add_new_lanes(&mut open, &incident, now, &mut outcome);
+        self.add_new_lanes(&mut open, &inhibitions, now, &mut outcome);
         self.open.insert(key.clone(), open);
         outcome
     }
@@ -276,22 +255,25 @@ impl Ledger {
     }
 
     /// Gives every configured notifier named by the incident's context that wants its
-    /// severity, and is not yet told about it, a lane and its first message; none while the
-    /// incident is inhibited.
+    /// severity, is not yet told about it and does not hold it back (`inhibitions`), a lane
+    /// and its first message.
     fn add_new_lanes(
         &self,
         open: &mut OpenIncident,
-        incident: &Arc<IncidentRecord>,
+        inhibitions: &Inhibitions,
         now: Timestamp,
         outcome: &mut Outcome,
     ) {
-        if self.inhibitor(&open.record).is_some() {
-            return;
-        }
+        // The incident as the new messages share it, made only when one is.
+        let mut incident: Option<Arc<IncidentRecord>> = None;
         for name in &open.record.context.notify {
-            if !self.wants(name, &open.record) || open.lanes.contains_key(name) {
+            if !self.wants(name, &open.record)
+                || open.lanes.contains_key(name)
+                || inhibitions.holds_message(name, &open.record)
+            {
                 continue;
             }
+            let incident = incident.get_or_insert_with(|| Arc::new(open.record.clone()));
             let mut lane = Lane::new();
             let seq = lane.take_seq();
             outcome.deliver(incident, firing(&incident.id, name, seq, now));

@@ -96,9 +96,10 @@ impl LedgerTask {
                 self.commit(outcome);
             }
             Command::Reconfigure(notifiers) => {
-                self.ledger.reconfigure(policies(&notifiers.notifiers));
-                self.publish();
+                let policies = policies(&notifiers.notifiers);
+                let outcome = self.ledger.reconfigure(policies, Timestamp::now());
                 self.dispatcher.reconfigure(notifiers).await;
+                self.commit(outcome);
             }
             Command::Delivered { delivery, at } => self.ledger.delivered(&delivery, at),
             Command::Barrier(answer) => {

@@ -13,8 +13,13 @@ use crate::config::values::{duration, in_range};
 use crate::config::window::Window;
 use crate::incident::Severity;
 
-/// The shortest `repeat_interval` besides 0 (never): repeating more often is a flood.
+/// The shortest `repeat_interval` besides 0 (never) for programs (webhook, exec): repeating
+/// more often is a flood.
 const MIN_REPEAT: Duration = Duration::from_secs(1);
+/// The shortest `repeat_interval` besides 0 for the channels people read (the chat bots and
+/// mail): a reminder more often than once a minute buries a group or an inbox, and runs the
+/// bot into its own limit.
+const MIN_REPEAT_FOR_PEOPLE: Duration = Duration::from_secs(60);
 /// The highest `rate_limit`: past it the limit protects nothing (the chat bots block at 20).
 const MAX_RATE_LIMIT: u32 = 1_000;
 /// The longest `group_wait`: an alert held longer is late, whatever it saves.
@@ -58,11 +63,11 @@ impl Keys {
         at: &KeyPath,
         problems: &mut Problems,
     ) -> Option<Delivery> {
-        let repeat_interval = given(
+        let repeat_interval = repeat_interval(
             self.repeat_interval,
+            kind,
             &at.key("repeat_interval"),
             problems,
-            repeat_interval,
         );
         let quiet_hours = given(
             self.quiet_hours,
@@ -139,13 +144,36 @@ fn given<T>(
     }
 }
 
-/// `repeat_interval`: 0 (never repeat, the default) or at least 1 s.
-fn repeat_interval(text: &str) -> Parsed<Duration> {
-    let parsed = duration(text)?;
-    if !parsed.is_zero() && parsed < MIN_REPEAT {
-        return Err("`repeat_interval` must be 0 (never repeat) or at least 1s".into());
+/// `repeat_interval`: 0 (never repeat, the default) or at least [`MIN_REPEAT_FOR_PEOPLE`] for
+/// the chat bots and mail, [`MIN_REPEAT`] for programs (and for a kind that is unknown, which
+/// is reported elsewhere).
+fn repeat_interval(
+    text: Option<String>,
+    kind: Option<NotifierKind>,
+    at: &KeyPath,
+    problems: &mut Problems,
+) -> Result<Option<Duration>, ()> {
+    let Some(interval) = given(text, at, problems, duration)? else {
+        return Ok(None);
+    };
+    let people = kind.filter(|k| k.for_people());
+    let floor = people.map_or(MIN_REPEAT, |_| MIN_REPEAT_FOR_PEOPLE);
+    if interval.is_zero() || interval >= floor {
+        return Ok(Some(interval));
     }
-    Ok(parsed)
+    problems.at(
+        at,
+        match people {
+            Some(kind) => format!(
+                "`repeat_interval` must be 0 (never repeat) or at least 1m on {} {kind} \
+                 notifier: people read it, and reminders more often than once a minute bury \
+                 the chat or inbox and run into the bot's rate limit",
+                super::article(kind)
+            ),
+            None => "`repeat_interval` must be 0 (never repeat) or at least 1s".to_owned(),
+        },
+    );
+    Err(())
 }
 
 /// `quiet_hours`: a window, or `""` for none. A window covering the whole day would hold

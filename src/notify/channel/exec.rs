@@ -5,14 +5,21 @@
 //! `{severity}`, `{provider}`, `{incident_id}`, `{vendor_id}`, `{repeat}`, `{opened_at}`;
 //! `{{` and `}}` for literal braces) replaced by the message's values, through the same parser
 //! ([`crate::config::placeholders`]) that checked them when the configuration loaded. The contract payload
-//! (DESIGN.md §5) goes on stdin and in `SESSION_KEEPER_PAYLOAD`, the main fields in
-//! `SESSION_KEEPER_KIND`, `_STATUS`, `_SEVERITY`, `_DEVICE`, `_PROVIDER`, `_INCIDENT_ID`,
-//! `_SUMMARY` and `_REPEAT`. Exit status 0 means delivered.
+//! (DESIGN.md §5) goes on stdin, always in full, and in `SESSION_KEEPER_PAYLOAD` while it is at
+//! most 32 KiB (a larger one is left out of the environment: the kernel refuses to start a
+//! program whose environment is too big, and that message would then fail forever). The main
+//! fields are in `SESSION_KEEPER_KIND`, `_STATUS`, `_SEVERITY`, `_DEVICE`, `_PROVIDER`,
+//! `_INCIDENT_ID`, `_SUMMARY` and `_REPEAT`. Exit status 0 means delivered.
+//!
+//! The program does not inherit the daemon's environment, which holds the secrets the
+//! configuration names with `${VAR}`: it gets only `PATH`, `HOME`, `LANG`, `LC_ALL` and `TZ`
+//! (those the daemon has) besides the `SESSION_KEEPER_*` variables above.
 //!
 //! The `notify-test` message runs the same command with kind and status `test`, an empty
 //! device, severity, provider, incident id and vendor id, repeat `0`, `opened_at` the time of
 //! the test, and the `session-keeper.test.v1` JSON on stdin.
 
+use std::ffi::OsString;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -46,6 +53,16 @@ const ENV: [(&str, Field); 8] = [
 
 /// The variable holding the full JSON (the same bytes as stdin).
 const PAYLOAD_ENV: &str = "SESSION_KEEPER_PAYLOAD";
+
+/// The largest payload also put in [`PAYLOAD_ENV`]: Linux refuses to start a program with a
+/// single variable over 128 KiB, and a message that can never start would block the ones
+/// behind it. Stdin carries every payload in full.
+const PAYLOAD_ENV_MAX: usize = 32 * 1024;
+
+/// The daemon's variables a program still gets (when the daemon has them): where programs are,
+/// the home directory, the locale and the time zone. Nothing else is passed on, because the
+/// daemon's environment holds the secrets its configuration reads with `${VAR}`.
+const INHERITED: [&str; 5] = ["PATH", "HOME", "LANG", "LC_ALL", "TZ"];
 
 /// One exec notifier: its program, arguments and time limit.
 #[derive(Debug)]
@@ -91,22 +108,36 @@ impl ExecChannel {
             .iter()
             .map(|arg| placeholders::expand(arg, |name| fields.placeholder(name)))
             .collect();
-        let mut env: Vec<(&'static str, String)> = ENV
-            .iter()
-            .map(|(name, field)| (*name, fields.get(*field).to_owned()))
-            .collect();
-        env.push((
-            PAYLOAD_ENV,
-            String::from_utf8_lossy(&fields.json).into_owned(),
-        ));
         let invocation = Invocation {
             argv,
-            env,
+            env: environment(std::env::vars_os(), &fields),
             stdin: fields.json,
             timeout: self.timeout,
         };
         invocation.run().await
     }
+}
+
+/// The whole environment of one run: the [`INHERITED`] variables found in `parent` (the
+/// daemon's environment), the `SESSION_KEEPER_*` fields, and the payload when it is at most
+/// [`PAYLOAD_ENV_MAX`] bytes.
+fn environment(
+    parent: impl IntoIterator<Item = (OsString, OsString)>,
+    fields: &Fields,
+) -> Vec<(OsString, OsString)> {
+    let mut env: Vec<(OsString, OsString)> = parent
+        .into_iter()
+        .filter(|(name, _)| INHERITED.iter().any(|kept| name == kept))
+        .collect();
+    env.extend(
+        ENV.iter()
+            .map(|(name, field)| (OsString::from(name), OsString::from(fields.get(*field)))),
+    );
+    if fields.json.len() <= PAYLOAD_ENV_MAX {
+        let json = String::from_utf8_lossy(&fields.json).into_owned();
+        env.push((OsString::from(PAYLOAD_ENV), OsString::from(json)));
+    }
+    env
 }
 
 /// A value the command can be given.

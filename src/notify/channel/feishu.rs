@@ -4,7 +4,9 @@
 //! The bot's URL (`https://open.feishu.cn/open-apis/bot/v2/hook/<token>`) carries its token
 //! in the path. The body is an `interactive` card: a header with the title, coloured by how
 //! serious the message is (red critical, orange warning, green resolved, blue test), and one
-//! `markdown` element with the body (at most [`MAX_BODY`] bytes). With a `secret`
+//! `markdown` element with the body. The whole request, as sent (header, signature and JSON
+//! escaping included), stays within [`MAX_REQUEST`] bytes: the body is rendered again with
+//! less room while the encoded request is over. With a `secret`
 //! ("签名校验"), the body also carries `timestamp` (seconds) and `sign`
 //! ([`super::sign::feishu`]). Feishu answers HTTP 200 to failures too: only `code` 0 is taken
 //! (older deployments answer `StatusCode` 0); `19021` a bad signature, `19024` a missing
@@ -23,9 +25,9 @@ use super::sign;
 use crate::notify::NotifyError;
 use crate::notify::render::{Style, Text, Tone, render_within};
 
-/// The size of card body this channel sends, in bytes of UTF-8: Feishu refuses a custom-bot
-/// request over 20 KB, and the card around the text (header, signature) needs room too.
-pub(crate) const MAX_BODY: usize = 18_000;
+/// The largest request body this channel sends, in bytes of encoded JSON: Feishu refuses a
+/// custom-bot request over 20 KB, counted here in the stricter thousands.
+pub(crate) const MAX_REQUEST: usize = 20_000;
 
 /// One Feishu bot.
 #[derive(Debug)]
@@ -59,15 +61,33 @@ impl FeishuChannel {
         outgoing: Outgoing<'_>,
         sent_at: Timestamp,
     ) -> Result<(), NotifyError> {
-        let text = render_within(outgoing, sent_at, &self.style, MAX_BODY);
-        let body = self.body(&text, sent_at);
-        let body = serde_json::to_vec(&body).map_err(|e| NotifyError::Encode(e.to_string()))?;
+        let body = self.encoded(outgoing, sent_at)?;
         let response = self
             .endpoint
             .post_json(self.endpoint.url().clone(), body)
             .await?;
         let reply = self.endpoint.read_json(response).await?;
         self.verdict(&reply)
+    }
+
+    /// The encoded request for `outgoing`, at most [`MAX_REQUEST`] bytes: rendered with that
+    /// much room first, then, while the card, signature and escaping make it longer, with the
+    /// room cut by the excess (and at least in proportion), so the text shrinks until it fits.
+    fn encoded(&self, outgoing: Outgoing<'_>, sent_at: Timestamp) -> Result<Vec<u8>, NotifyError> {
+        let mut room = MAX_REQUEST;
+        loop {
+            let text = render_within(outgoing, sent_at, &self.style, room);
+            let body = serde_json::to_vec(&self.body(&text, sent_at))
+                .map_err(|e| NotifyError::Encode(e.to_string()))?;
+            // With no room left the card holds a title of at most 256 bytes: it always fits.
+            if body.len() <= MAX_REQUEST || room == 0 {
+                return Ok(body);
+            }
+            let excess = body.len() - MAX_REQUEST;
+            room = room
+                .saturating_sub(excess)
+                .min(room * MAX_REQUEST / body.len());
+        }
     }
 
     /// The request body: the signature (when the bot has a secret) and the card.

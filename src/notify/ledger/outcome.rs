@@ -22,7 +22,8 @@ pub(crate) enum Event {
     Opened {
         /// The incident.
         incident: Arc<IncidentRecord>,
-        /// The id of the open provider incident that keeps it from being sent, if any.
+        /// The id of the open provider incident that keeps it from being sent to at least one
+        /// of its notifiers (one told of that incident), if any.
         inhibited_by: Option<String>,
     },
     /// An open incident resolved.

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::{Ledger, Outcome, Policies, Policy, firing};
+use super::{Inhibitions, Ledger, Outcome, Policies, Policy, firing};
 use crate::store::{DeliveryRecord, IncidentRecord, Transition};
 
 impl Ledger {
@@ -37,18 +37,22 @@ impl Ledger {
     }
 
     /// Creates the repeats due at `now`, touching only the lanes that are due. A lane whose
-    /// incident is inhibited sends nothing: its repeat clock restarts at `now`.
+    /// notifier holds its incident back (inhibition) sends nothing: its repeat clock restarts
+    /// at `now`.
     pub(crate) fn tick(&mut self, now: Timestamp) -> Outcome {
         let mut outcome = Outcome::default();
         let mut snapshots: HashMap<String, Arc<IncidentRecord>> = HashMap::new();
+        // Repeats open no provider incident and add no lane: one look serves the whole tick.
+        let mut inhibitions: Option<Inhibitions> = None;
         while let Some((id, name)) = self.repeats.pop_due(now) {
             let Some(key) = self.ids.get(&id) else {
                 continue;
             };
+            let inhibitions = inhibitions.get_or_insert_with(|| self.inhibitions());
             let inhibited = self
                 .open
                 .get(key)
-                .is_some_and(|open| self.inhibitor(&open.record).is_some());
+                .is_some_and(|open| inhibitions.holds_message(&name, &open.record));
             let Some(open) = self.open.get_mut(key) else {
                 continue;
             };

@@ -3,7 +3,8 @@
 //! in the order they were created, and each lane learns its next seq and repeat clock from
 //! its history. A notifier of an open incident that was never told (no delivery history:
 //! added while the daemon was down, or the incident was inhibited and its inhibitor resolved
-//! meanwhile) gets the first message now, unless the incident is still inhibited or below the
+//! meanwhile) gets the first message now, unless the notifier still holds the incident back
+//! (it is told of an open inhibitor of the device's provider) or the incident is below the
 //! notifier's `min_severity`.
 
 use std::collections::{BTreeMap, HashMap};
@@ -11,8 +12,9 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use super::{Lane, Ledger, Message, OpenIncident, Outcome, Policies, firing, schedule};
-use crate::incident::IncidentKey;
+use super::{
+    Inhibitions, Lane, Ledger, Message, OpenIncident, Outcome, Policies, firing, schedule,
+};
 use crate::notify::Restored;
 use crate::store::{DeliveryRecord, DeliveryState, IncidentRecord, Transition, Write};
 
@@ -41,29 +43,25 @@ impl Ledger {
             };
             ledger.open.insert(record.key.clone(), open);
         }
-        // Every incident is in before any lane: inhibition is read from the open incidents.
+        // Every incident is in before any lane: inhibition is read from the inhibitors' lanes.
         let mut outcome = ledger.resume(restored);
         let history = History::of(restored);
-        let keys: Vec<IncidentKey> = ledger.open.keys().cloned().collect();
-        for key in keys {
-            ledger.restore_lanes(&key, &history, now, &mut outcome);
-        }
+        ledger.each_open_inhibitors_first(|ledger, open, inhibitions| {
+            ledger.restore_lanes(open, inhibitions, &history, now, &mut outcome);
+        });
         (ledger, outcome)
     }
 
-    /// The lanes of the open incident of `key`: from its history, or new with a first
-    /// message for a notifier never told (unless the incident is inhibited).
+    /// The lanes of `open`: from its history, or new with a first message for a notifier
+    /// never told (unless that notifier holds the incident back).
     fn restore_lanes(
         &mut self,
-        key: &IncidentKey,
+        open: &mut OpenIncident,
+        inhibitions: &Inhibitions,
         history: &History,
         now: Timestamp,
         outcome: &mut Outcome,
     ) {
-        let Some(mut open) = self.open.remove(key) else {
-            return;
-        };
-        let inhibited = self.inhibitor(&open.record).is_some();
         let incident = Arc::new(open.record.clone());
         for name in &open.record.context.notify {
             if !self.wants(name, &open.record) || open.lanes.contains_key(name) {
@@ -71,7 +69,7 @@ impl Ledger {
             }
             let mut lane = match history.lane(&open.record.id, name, now) {
                 Some(lane) => lane,
-                None if inhibited => continue,
+                None if inhibitions.holds_message(name, &open.record) => continue,
                 None => {
                     let mut lane = Lane::new();
                     let seq = lane.take_seq();
@@ -88,7 +86,6 @@ impl Ledger {
             );
             open.lanes.insert(name.clone(), lane);
         }
-        self.open.insert(key.clone(), open);
     }
 
     /// Messages for the pending deliveries, oldest first; drops for the undeliverable ones.

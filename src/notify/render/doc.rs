@@ -4,7 +4,8 @@
 //! Fitting keeps every sentence and fact and shortens the lists (devices, digest lines): it
 //! keeps the most items that fit and ends the list with "…及其他 N 台" / "… and N more".
 //! Only a message that does not fit with no list items at all is cut, at a character
-//! boundary, so a multi-byte character is never split.
+//! boundary, so a multi-byte character is never split, and above its last line, which
+//! survives the cut.
 //!
 //! The Markdown is the subset WeCom, DingTalk and Feishu all show: a `###` heading, `**bold**`
 //! labels and `-` lists, blocks separated by a blank line. Every message ends with
@@ -15,6 +16,9 @@ use super::phrases::{Label, Phrases, Unit};
 /// The last line of every message: who sent it (and a keyword a DingTalk or Feishu bot's
 /// "custom keywords" security setting can require: every message contains it).
 const SIGNATURE: &str = "— session-keeper";
+
+/// What separates blocks.
+const SEPARATOR: &str = "\n\n";
 
 /// What ends a cut text.
 const ELLIPSIS: &str = "…";
@@ -81,32 +85,63 @@ impl Doc {
                 high = middle;
             }
         }
-        match fits(low) {
-            Some(written) => written,
-            None => {
-                let written = self.write(phrases, 0);
-                Written {
-                    title: written.title,
-                    markdown: clip(&written.markdown, max),
-                    plain: clip(&written.plain, max),
-                }
+        fits(low).unwrap_or_else(|| self.cut(phrases, max))
+    }
+
+    /// The document with no list items, cut to `max` bytes above its signature: a bot secured
+    /// by the keyword "session-keeper" refuses a message without it. Only a `max` too small
+    /// for the signature itself cuts the signature too.
+    fn cut(&self, phrases: &dyn Phrases, max: usize) -> Written {
+        let (markdown, plain) = self.body(phrases, 0);
+        let tail = format!("{SEPARATOR}{SIGNATURE}");
+        let sign = |body: Vec<String>| {
+            let body = body.join(SEPARATOR);
+            match max.checked_sub(tail.len()) {
+                Some(room) => format!("{}{tail}", clip(&body, room)),
+                None => clip(&format!("{body}{tail}"), max),
             }
+        };
+        Written {
+            title: self.title.clone(),
+            markdown: sign(markdown),
+            plain: sign(plain),
         }
     }
 
-    /// The document with each list cut to `keep` items.
+    /// The document with each list cut to `keep` items, signed.
     fn write(&self, phrases: &dyn Phrases, keep: usize) -> Written {
+        let (mut markdown, mut plain) = self.body(phrases, keep);
+        markdown.push(SIGNATURE.to_owned());
+        plain.push(SIGNATURE.to_owned());
+        Written {
+            title: self.title.clone(),
+            markdown: markdown.join(SEPARATOR),
+            plain: plain.join(SEPARATOR),
+        }
+    }
+
+    /// The Markdown and the plain blocks, headline first, each list cut to `keep` items.
+    fn body(&self, phrases: &dyn Phrases, keep: usize) -> (Vec<String>, Vec<String>) {
         let mut markdown = vec![format!("### {}", self.title)];
         let mut plain = vec![self.title.clone()];
-        let colon = phrases.colon();
         for block in &self.blocks {
-            match block {
-                Block::Para(text) => {
-                    markdown.push(text.clone());
-                    plain.push(text.clone());
-                }
-                Block::Fields(fields) => {
-                    let line = |(label, value): &(Label, String), bold: bool| {
+            let (md, text) = block.write(phrases, keep);
+            markdown.push(md);
+            plain.push(text);
+        }
+        (markdown, plain)
+    }
+}
+
+impl Block {
+    /// The block as Markdown and as plain text, a list cut to `keep` items.
+    fn write(&self, phrases: &dyn Phrases, keep: usize) -> (String, String) {
+        let colon = phrases.colon();
+        match self {
+            Block::Para(text) => (text.clone(), text.clone()),
+            Block::Fields(fields) => {
+                let lines = |bold: bool| {
+                    let line = |(label, value): &(Label, String)| {
                         let label = phrases.label(*label);
                         if bold {
                             format!("- **{label}**{colon}{value}")
@@ -114,44 +149,26 @@ impl Doc {
                             format!("{label}{colon}{value}")
                         }
                     };
-                    markdown.push(
-                        fields
-                            .iter()
-                            .map(|f| line(f, true))
-                            .collect::<Vec<_>>()
-                            .join("\n"),
-                    );
-                    plain.push(
-                        fields
-                            .iter()
-                            .map(|f| line(f, false))
-                            .collect::<Vec<_>>()
-                            .join("\n"),
-                    );
-                }
-                Block::Strong(label, text) => {
-                    let label = phrases.label(*label);
-                    markdown.push(format!("**{label}**{colon}{text}"));
-                    plain.push(format!("{label}{colon}{text}"));
-                }
-                Block::List { head, items, unit } => {
-                    let mut lines: Vec<String> =
-                        items.iter().take(keep).map(|i| format!("- {i}")).collect();
-                    if items.len() > keep {
-                        lines.push(format!("- {}", phrases.more(items.len() - keep, *unit)));
-                    }
-                    let lines = lines.join("\n");
-                    markdown.push(format!("**{head}**\n{lines}"));
-                    plain.push(format!("{head}\n{lines}"));
-                }
+                    fields.iter().map(line).collect::<Vec<_>>().join("\n")
+                };
+                (lines(true), lines(false))
             }
-        }
-        markdown.push(SIGNATURE.to_owned());
-        plain.push(SIGNATURE.to_owned());
-        Written {
-            title: self.title.clone(),
-            markdown: markdown.join("\n\n"),
-            plain: plain.join("\n\n"),
+            Block::Strong(label, text) => {
+                let label = phrases.label(*label);
+                (
+                    format!("**{label}**{colon}{text}"),
+                    format!("{label}{colon}{text}"),
+                )
+            }
+            Block::List { head, items, unit } => {
+                let mut lines: Vec<String> =
+                    items.iter().take(keep).map(|i| format!("- {i}")).collect();
+                if items.len() > keep {
+                    lines.push(format!("- {}", phrases.more(items.len() - keep, *unit)));
+                }
+                let lines = lines.join("\n");
+                (format!("**{head}**\n{lines}"), format!("{head}\n{lines}"))
+            }
         }
     }
 }

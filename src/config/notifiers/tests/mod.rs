@@ -204,15 +204,48 @@ fn quiet_hours_must_be_a_window_that_ends() {
 }
 
 #[test]
-fn repeat_interval_is_never_or_at_least_a_second() {
+fn repeat_interval_is_never_or_at_least_a_minute_for_people_and_a_second_for_programs() {
     let n = ok(&with(
         WECOM,
         "repeat_interval = \"4h\"\nsend_resolved = false",
     ));
     assert_eq!(n.repeat_interval, Duration::from_secs(4 * 3600));
     assert!(!n.send_resolved);
+    for base in [WECOM, EMAIL] {
+        assert_eq!(
+            ok(&with(base, "repeat_interval = \"1m\"")).repeat_interval,
+            Duration::from_secs(60)
+        );
+        assert_eq!(
+            ok(&with(base, "repeat_interval = \"0s\"")).repeat_interval,
+            Duration::ZERO
+        );
+    }
+    let people = [
+        ("wecom", WECOM.to_owned(), "a wecom"),
+        ("email", EMAIL.to_owned(), "an email"),
+        ("dingtalk", WECOM.replace("wecom", "dingtalk"), "a dingtalk"),
+        ("feishu", WECOM.replace("wecom", "feishu"), "a feishu"),
+    ];
+    for (kind, base, named) in people {
+        for short in ["59s", "1s", "500ms"] {
+            assert_eq!(
+                bad(&with(&base, &format!("repeat_interval = \"{short}\""))),
+                [format!(
+                    "notifier[0].repeat_interval: `repeat_interval` must be 0 (never repeat) or \
+                     at least 1m on {named} notifier: people read it, and reminders more often \
+                     than once a minute bury the chat or inbox and run into the bot's rate limit"
+                )],
+                "{kind} {short}"
+            );
+        }
+    }
     assert_eq!(
-        bad(&with(WECOM, "repeat_interval = \"500ms\"")),
+        ok(&with(WEBHOOK, "repeat_interval = \"1s\"")).repeat_interval,
+        Duration::from_secs(1)
+    );
+    assert_eq!(
+        bad(&with(WEBHOOK, "repeat_interval = \"500ms\"")),
         ["notifier[0].repeat_interval: `repeat_interval` must be 0 (never repeat) or at least 1s"]
     );
 }

@@ -2,11 +2,13 @@
 //! fed its stdin, its output read under a size cap, and killed (with everything it started)
 //! when it overruns the time limit.
 
+use std::ffi::OsString;
 use std::io;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
+use rustix::process::{self, Pid, Signal};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, Command};
 use tokio_util::task::AbortOnDropHandle;
@@ -31,8 +33,8 @@ const REAP_LIMIT: Duration = Duration::from_secs(2);
 pub(super) struct Invocation {
     /// The program and its arguments, placeholders already replaced.
     pub argv: Vec<String>,
-    /// Variables added to the daemon's environment.
-    pub env: Vec<(&'static str, String)>,
+    /// The program's whole environment (nothing of the daemon's is added).
+    pub env: Vec<(OsString, OsString)>,
     /// Written to the program's stdin, which is then closed.
     pub stdin: Vec<u8>,
     /// The limit of the whole run.
@@ -45,8 +47,9 @@ impl Invocation {
         let Some((program, args)) = self.argv.split_first() else {
             return Err(NotifyError::Build("no command is configured".into()));
         };
-        let mut child = Command::new(program)
+        let child = Command::new(program)
             .args(args)
+            .env_clear()
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -55,15 +58,16 @@ impl Invocation {
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| NotifyError::Command(format!("cannot start {program}: {e}")))?;
-        let finished = tokio::time::timeout(self.timeout, finish(&mut child, self.stdin)).await;
+        let mut running = Running::new(child);
+        let finished = tokio::time::timeout(self.timeout, finish(&mut running, self.stdin)).await;
         match finished {
             Ok(Ok((status, stdout, stderr))) => judge(status, &stdout, &stderr),
             Ok(Err(e)) => {
-                kill(&mut child).await;
+                running.kill().await;
                 Err(NotifyError::Command(format!("cannot run {program}: {e}")))
             }
             Err(_) => {
-                kill(&mut child).await;
+                running.kill().await;
                 Err(NotifyError::Command(format!(
                     "timed out after {}",
                     humantime::format_duration(self.timeout)
@@ -73,11 +77,70 @@ impl Invocation {
     }
 }
 
+/// A started program and its process group, which dies with this value unless the program
+/// was reaped: a delivery dropped mid-run (a reload, a stop) must not leave what the program
+/// started running. Once the program is reaped its id may belong to someone else, so then
+/// nothing is killed (what it left in the background on success is its own business).
+#[derive(Debug)]
+struct Running {
+    child: Child,
+    group: Option<Pid>,
+    reaped: bool,
+}
+
+impl Running {
+    /// Watches `child`, the leader of its own process group.
+    fn new(child: Child) -> Running {
+        let group = child
+            .id()
+            .and_then(|id| i32::try_from(id).ok())
+            .and_then(Pid::from_raw);
+        Running {
+            child,
+            group,
+            reaped: false,
+        }
+    }
+
+    /// Waits for the program to exit and reaps it.
+    async fn wait(&mut self) -> io::Result<ExitStatus> {
+        let status = self.child.wait().await?;
+        self.reaped = true;
+        Ok(status)
+    }
+
+    /// Kills the program and whatever it started (its process group), then reaps it.
+    async fn kill(&mut self) {
+        self.kill_group();
+        // The child itself is killed either way, should its group be gone.
+        let _ = self.child.start_kill();
+        let _ = tokio::time::timeout(REAP_LIMIT, self.wait()).await;
+    }
+
+    /// Sends SIGKILL to the process group while the leader is unreaped (its id is still ours).
+    fn kill_group(&self) {
+        if let (Some(group), false) = (self.group, self.reaped) {
+            // The group may have no member left but the leader; that is fine.
+            let _ = process::kill_process_group(group, Signal::KILL);
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.kill_group();
+    }
+}
+
 /// Feeds stdin and reads both outputs while waiting for the exit (a program may fill one pipe
 /// before it reads the other). Once it exited, its output is read for at most
 /// [`OUTPUT_GRACE`] more: something it left running in the background (`nohup x &`) may hold
 /// the pipes open, and must not turn a delivered message into a timeout.
-async fn finish(child: &mut Child, input: Vec<u8>) -> io::Result<(ExitStatus, Vec<u8>, Vec<u8>)> {
+async fn finish(
+    running: &mut Running,
+    input: Vec<u8>,
+) -> io::Result<(ExitStatus, Vec<u8>, Vec<u8>)> {
+    let child = &mut running.child;
     let stdin = child.stdin.take();
     let feed = AbortOnDropHandle::new(tokio::spawn(async move {
         let Some(mut stdin) = stdin else {
@@ -91,7 +154,7 @@ async fn finish(child: &mut Child, input: Vec<u8>) -> io::Result<(ExitStatus, Ve
     }));
     let stdout = AbortOnDropHandle::new(tokio::spawn(capped(child.stdout.take())));
     let stderr = AbortOnDropHandle::new(tokio::spawn(capped(child.stderr.take())));
-    let status = child.wait().await?;
+    let status = running.wait().await?;
     if feed.is_finished() {
         feed.await.map_err(io::Error::other)??;
     }
@@ -119,20 +182,6 @@ pub(super) async fn capped(pipe: Option<impl AsyncRead + Unpin + Send>) -> io::R
         let room = OUTPUT_CAP.saturating_sub(kept.len());
         kept.extend_from_slice(&buffer[..n.min(room)]);
     }
-}
-
-/// Kills the program and whatever it started (its process group), then reaps it.
-async fn kill(child: &mut Child) {
-    let group = child
-        .id()
-        .and_then(|id| i32::try_from(id).ok())
-        .and_then(rustix::process::Pid::from_raw);
-    if let Some(group) = group {
-        // The group may already be gone; the child itself is killed below either way.
-        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
-    }
-    let _ = child.start_kill();
-    let _ = tokio::time::timeout(REAP_LIMIT, child.wait()).await;
 }
 
 /// Success on exit status 0; otherwise the status and the first line the program complained

@@ -326,3 +326,124 @@ fn every_placeholder_the_config_accepts_has_a_value() {
         assert!(Field::named(name).is_some(), "{name}");
     }
 }
+
+/// Every variable of a run, by name.
+fn full_env(dir: &Path, run: usize) -> BTreeMap<String, String> {
+    let raw = std::fs::read(dir.join(format!("env.{run}"))).unwrap();
+    raw.split(|b| *b == 0)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| String::from_utf8_lossy(entry).into_owned())
+        .filter_map(|entry| {
+            let (name, value) = entry.split_once('=')?;
+            Some((name.to_owned(), value.to_owned()))
+        })
+        .collect()
+}
+
+fn names(env: &[(OsString, OsString)]) -> Vec<String> {
+    env.iter()
+        .map(|(name, _)| name.to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn the_environment_keeps_only_path_home_locale_and_zone_of_the_daemon() {
+    let fields = Fields::test("pager", sent_at()).unwrap();
+    let parent = [
+        ("PATH", "/usr/bin:/bin"),
+        (
+            "WECOM_WEBHOOK_URL",
+            "https://qyapi.weixin.qq.com/?key=secret",
+        ),
+        ("HOME", "/var/lib/session-keeper"),
+        ("SMTP_PASSWORD", "hunter2"),
+        ("LANG", "zh_CN.UTF-8"),
+        ("LC_ALL", "C.UTF-8"),
+        ("TZ", "Asia/Shanghai"),
+        (
+            "SESSION_KEEPER_CONFIG",
+            "/etc/session-keeper/session-keeper.toml",
+        ),
+        ("SESSION_KEEPER_PAYLOAD", "stale"),
+        ("LC_TIME", "en_US.UTF-8"),
+    ]
+    .map(|(name, value)| (OsString::from(name), OsString::from(value)));
+    let env = environment(parent, &fields);
+
+    let mut expected: Vec<String> = ["PATH", "HOME", "LANG", "LC_ALL", "TZ"]
+        .map(String::from)
+        .to_vec();
+    expected.extend(ENV.iter().map(|(name, _)| name.to_string()));
+    expected.push(PAYLOAD_ENV.to_owned());
+    assert_eq!(names(&env), expected);
+    let value = |name: &str| env.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+    assert_eq!(value("PATH"), Some(OsString::from("/usr/bin:/bin")));
+    assert_eq!(value("TZ"), Some(OsString::from("Asia/Shanghai")));
+    let payload = value(PAYLOAD_ENV).unwrap();
+    assert_eq!(payload.as_encoded_bytes(), fields.json.as_slice());
+
+    let bare = environment(Vec::new(), &fields);
+    assert_eq!(names(&bare)[0], "SESSION_KEEPER_KIND", "nothing invented");
+    assert_eq!(bare.len(), ENV.len() + 1);
+}
+
+#[test]
+fn a_payload_over_32_kib_stays_out_of_the_environment() {
+    let mut fields = Fields::test("pager", sent_at()).unwrap();
+    fields.json = vec![b'x'; 32 * 1024];
+    let env = environment(Vec::new(), &fields);
+    assert!(
+        names(&env).contains(&PAYLOAD_ENV.to_owned()),
+        "exactly 32 KiB"
+    );
+
+    fields.json.push(b'x');
+    let env = environment(Vec::new(), &fields);
+    assert!(
+        !names(&env).contains(&PAYLOAD_ENV.to_owned()),
+        "one byte over"
+    );
+    assert_eq!(names(&env).len(), ENV.len());
+}
+
+#[tokio::test]
+async fn the_program_does_not_see_the_daemons_other_variables() {
+    // Cargo sets CARGO_MANIFEST_DIR for every test process; the daemon's secrets are alike.
+    assert!(std::env::var_os("CARGO_MANIFEST_DIR").is_some());
+    let dir = tempfile::tempdir().unwrap();
+    let program = recorder(dir.path(), "never");
+    let exec = channel(&[program.to_str().unwrap()], Duration::from_secs(10));
+    let batch = Batch::one(login(0));
+    exec.send(Outgoing::Alert(&batch), sent_at()).await.unwrap();
+
+    let vars = full_env(dir.path(), 1);
+    assert!(!vars.contains_key("CARGO_MANIFEST_DIR"), "{vars:?}");
+    assert_eq!(vars["SESSION_KEEPER_KIND"], "manual_login_required");
+    if let Some(path) = std::env::var_os("PATH") {
+        assert_eq!(vars.get("PATH").map(OsString::from), Some(path));
+    }
+}
+
+#[tokio::test]
+async fn a_huge_payload_goes_whole_to_stdin_and_not_into_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = recorder(dir.path(), "never");
+    let exec = channel(&[program.to_str().unwrap()], Duration::from_secs(10));
+    let mut huge = login(0);
+    Arc::make_mut(&mut huge.incident).detail = json!({"offline_reason": "x".repeat(40_000)});
+    let batch = Batch::one(huge);
+    exec.send(Outgoing::Alert(&batch), sent_at()).await.unwrap();
+
+    let payload = stdin(dir.path(), 1);
+    assert_eq!(
+        payload["detail"]["offline_reason"].as_str().map(str::len),
+        Some(40_000)
+    );
+    let vars = env(dir.path(), 1);
+    assert!(
+        !vars.contains_key("SESSION_KEEPER_PAYLOAD"),
+        "{:?}",
+        vars.keys()
+    );
+    assert_eq!(vars["SESSION_KEEPER_KIND"], "manual_login_required");
+}

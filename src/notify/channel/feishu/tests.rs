@@ -10,7 +10,8 @@ use super::*;
 use crate::config::{Notifier, NotifierKind};
 use crate::incident::IncidentKind;
 use crate::notify::channel::http::tests::{
-    alert, assert_json_post, independent_hmac, json_reply, only_request, receiver, sent_at, zh,
+    alert, assert_json_post, independent_hmac, json_reply, only_request, outage, receiver, sent_at,
+    zh,
 };
 use crate::notify::channel::{AnyChannel, Channel};
 use crate::store::Transition;
@@ -34,7 +35,7 @@ fn ok() -> ResponseTemplate {
 
 /// The card Feishu must receive for `outgoing`, with header colour `template`.
 fn expected_card(outgoing: Outgoing<'_>, template: &str) -> Value {
-    let text = render_within(outgoing, sent_at(), &zh(), MAX_BODY);
+    let text = render_within(outgoing, sent_at(), &zh(), MAX_REQUEST);
     json!({
         "header": {
             "title": {"tag": "plain_text", "content": text.title},
@@ -121,6 +122,42 @@ async fn a_secret_signs_the_body_with_the_attempts_second_timestamp() {
         body,
         json!({"timestamp": timestamp, "sign": sign, "msg_type": "interactive", "card": card})
     );
+}
+
+#[tokio::test]
+async fn a_huge_group_is_cut_until_the_encoded_signed_request_fits_20000_bytes() {
+    let server = receiver(ok()).await;
+    let batch = outage(900);
+    let first_try = render_within(Outgoing::Alert(&batch), sent_at(), &zh(), MAX_REQUEST);
+    assert!(
+        first_try.markdown.len() > MAX_REQUEST - 100,
+        "the raw text fills the limit"
+    );
+    bot(&server, Some(SECRET))
+        .send(Outgoing::Alert(&batch), sent_at())
+        .await
+        .unwrap();
+
+    let request = only_request(&server).await;
+    assert!(request.body.len() <= MAX_REQUEST, "{}", request.body.len());
+    assert!(
+        request.body.len() > MAX_REQUEST - 1000,
+        "{}",
+        request.body.len()
+    );
+    let body: Value = serde_json::from_slice(&request.body).unwrap();
+    assert!(body["sign"].is_string());
+    let content = body["card"]["elements"][0]["content"].as_str().unwrap();
+    let listed = content
+        .lines()
+        .filter(|l| l.starts_with("- device-"))
+        .count();
+    let rest = content
+        .lines()
+        .find_map(|l| l.strip_prefix("- …及其他 ")?.strip_suffix(" 台"))
+        .and_then(|n| n.parse::<usize>().ok());
+    assert_eq!(rest.map(|rest| listed + rest), Some(900), "{content}");
+    assert!(content.ends_with("\n\n— session-keeper"));
 }
 
 #[tokio::test]

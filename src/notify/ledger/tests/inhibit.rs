@@ -3,14 +3,14 @@
 
 use super::*;
 
-fn provider_key(kind: IncidentKind) -> IncidentKey {
+pub(super) fn provider_key(kind: IncidentKind) -> IncidentKey {
     IncidentKey {
         subject: Subject::Provider("gewe-cloud".into()),
         kind,
     }
 }
 
-fn provider_open(kind: IncidentKind, at: Timestamp) -> IncidentChange {
+pub(super) fn provider_open(kind: IncidentKind, at: Timestamp) -> IncidentChange {
     IncidentChange::Open {
         key: provider_key(kind),
         context: context(&["ops", "pager"]),
@@ -21,7 +21,7 @@ fn provider_open(kind: IncidentKind, at: Timestamp) -> IncidentChange {
     }
 }
 
-fn provider_resolve(kind: IncidentKind, at: Timestamp) -> IncidentChange {
+pub(super) fn provider_resolve(kind: IncidentKind, at: Timestamp) -> IncidentChange {
     IncidentChange::Resolve {
         key: provider_key(kind),
         at,
@@ -29,7 +29,7 @@ fn provider_resolve(kind: IncidentKind, at: Timestamp) -> IncidentChange {
 }
 
 /// A manual login of `device` of `provider`, told to ops and pager.
-fn login_of(device: &str, provider: &str, at: Timestamp) -> IncidentChange {
+pub(super) fn login_of(device: &str, provider: &str, at: Timestamp) -> IncidentChange {
     let mut context = (*context(&["ops", "pager"])).clone();
     context.provider = provider.into();
     IncidentChange::Open {
@@ -46,7 +46,7 @@ fn login_of(device: &str, provider: &str, at: Timestamp) -> IncidentChange {
 }
 
 /// (subject, transition, notifier) of each message, in order.
-fn told(outcome: &Outcome) -> Vec<(String, Transition, String)> {
+pub(super) fn told(outcome: &Outcome) -> Vec<(String, Transition, String)> {
     outcome
         .messages
         .iter()
@@ -57,7 +57,7 @@ fn told(outcome: &Outcome) -> Vec<(String, Transition, String)> {
         .collect()
 }
 
-fn both(subject: &str, transition: Transition) -> Vec<(String, Transition, String)> {
+pub(super) fn both(subject: &str, transition: Transition) -> Vec<(String, Transition, String)> {
     ["ops", "pager"]
         .iter()
         .map(|n| (subject.to_owned(), transition, (*n).to_owned()))
@@ -195,7 +195,7 @@ fn reminders_and_escalations_of_a_sent_login_pause_while_inhibited() {
 }
 
 /// ops and pager as in [`policies`], plus "oncall" (critical only, resolved, no repeats).
-fn with_oncall() -> Policies {
+pub(super) fn with_oncall() -> Policies {
     let mut policies = policies();
     let mut oncall = policy(true, 0);
     oncall.min_severity = Severity::Critical;
@@ -248,7 +248,7 @@ fn raising_min_severity_on_reload_drops_the_lanes_of_warnings() {
     if let Some(pager) = raised.get_mut("pager") {
         pager.min_severity = Severity::Critical;
     }
-    ledger.reconfigure(raised);
+    assert!(ledger.reconfigure(raised, t(600)).messages.is_empty());
     assert_eq!(ledger.next_due(), None);
     let resolved = ledger.apply(resolve(IncidentKind::RecycleWarning, t(700)), t(700));
     assert!(resolved.messages.is_empty());

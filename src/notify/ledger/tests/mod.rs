@@ -331,7 +331,11 @@ fn reconfigure_removes_lanes_and_applies_new_settings() {
     let mut ledger = Ledger::new(policies());
     let opened = ledger.apply(manual(t(0)), t(0));
     deliver_all(&mut ledger, &opened, t(0));
-    ledger.reconfigure(BTreeMap::from([("ops".to_owned(), policy(false, 60))]));
+    let reload = ledger.reconfigure(
+        BTreeMap::from([("ops".to_owned(), policy(false, 60))]),
+        t(0),
+    );
+    assert!(reload.messages.is_empty() && reload.writes.is_empty());
     assert_eq!(ledger.next_due(), Some(t(60)));
     assert_eq!(sent(&ledger.tick(t(60))), [firing("ops", 1)]);
     let resolved = ledger.apply(resolve(IncidentKind::ManualLoginRequired, t(70)), t(70));
@@ -341,6 +345,8 @@ fn reconfigure_removes_lanes_and_applies_new_settings() {
     );
 }
 
+mod held;
 mod inhibit;
+mod reload;
 mod repeats;
 mod restore;

@@ -117,7 +117,11 @@ fn the_schedule_follows_deliveries_repeats_escalations_resolves_and_reloads() {
     assert_eq!(ledger.next_due(), Some(t(1_230)));
 
     // ops now repeats every 100 s, pager is gone.
-    ledger.reconfigure(BTreeMap::from([("ops".to_owned(), policy(true, 100))]));
+    let reload = ledger.reconfigure(
+        BTreeMap::from([("ops".to_owned(), policy(true, 100))]),
+        t(700),
+    );
+    assert!(reload.messages.is_empty(), "ops already has every lane");
     assert_schedule_matches_lanes(&ledger);
     assert_eq!(
         ledger.next_due(),
@@ -169,7 +173,7 @@ fn a_reload_that_keeps_every_interval_keeps_the_schedule_and_no_repeats_means_no
     if let Some(pager) = quiet.get_mut("pager") {
         pager.send_resolved = true;
     }
-    ledger.reconfigure(quiet);
+    assert!(ledger.reconfigure(quiet, t(10)).messages.is_empty());
     assert_eq!(ledger.repeats.entries(), before);
     assert_eq!(ledger.next_due(), Some(t(605)));
 
@@ -177,7 +181,7 @@ fn a_reload_that_keeps_every_interval_keeps_the_schedule_and_no_repeats_means_no
         ("ops".to_owned(), policy(true, 0)),
         ("pager".to_owned(), policy(false, 0)),
     ]);
-    ledger.reconfigure(never);
+    assert!(ledger.reconfigure(never, t(20)).messages.is_empty());
     assert_eq!(ledger.next_due(), None);
     assert!(ledger.tick(t(100_000)).messages.is_empty());
     assert_schedule_matches_lanes(&ledger);

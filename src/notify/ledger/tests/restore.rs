@@ -245,7 +245,7 @@ fn restore_holds_an_inhibited_login_and_sends_it_once_its_inhibitor_is_gone() {
             subject: Subject::Provider("gewe-cloud".into()),
             kind: IncidentKind::ProviderUnreachable,
         },
-        context: context(&["ops"]),
+        context: context(&["ops", "pager"]),
         summary: "gewe-cloud is unreachable".into(),
         detail: json!({}),
         escalate: false,
@@ -303,4 +303,36 @@ fn restore_gives_no_lane_below_a_notifiers_min_severity() {
     let (ledger, outcome) = Ledger::restore(critical_pager, &restored, t(100));
     assert!(outcome.messages.is_empty());
     assert_eq!(ledger.next_due(), None, "no pager lane to repeat");
+}
+
+#[test]
+fn restore_holds_a_login_only_from_the_notifiers_told_of_the_outage() {
+    let outage = IncidentChange::Open {
+        key: IncidentKey {
+            subject: Subject::Provider("gewe-cloud".into()),
+            kind: IncidentKind::CredentialsInvalid,
+        },
+        context: context(&["ops"]),
+        summary: "gewe-cloud rejects the token".into(),
+        detail: json!({}),
+        escalate: false,
+        at: t(0),
+    };
+    // pager never heard of the outage: it was told of the login at once.
+    let (_, restored) = run_and_keep(vec![(outage, t(0)), (manual(t(5)), t(5))], true);
+
+    let (mut ledger, outcome) = Ledger::restore(policies(), &restored, t(100));
+    assert!(outcome.messages.is_empty() && outcome.writes.is_empty());
+    assert!(ledger.inhibitions().holds("ops", "gewe-cloud"));
+    assert!(!ledger.inhibitions().holds("pager", "gewe-cloud"));
+    assert_eq!(ledger.next_due(), Some(t(606)), "pager's lane came back");
+    assert_eq!(sent(&ledger.tick(t(606))), [firing("pager", 1)]);
+
+    // The outage resolved while the daemon was down: only ops was never told of the login.
+    let mut without_outage = restored.clone();
+    without_outage
+        .open
+        .retain(|r| r.key.kind == IncidentKind::ManualLoginRequired);
+    let (_, outcome) = Ledger::restore(policies(), &without_outage, t(100));
+    assert_eq!(first_messages(&outcome), [("ops".to_owned(), 0)]);
 }

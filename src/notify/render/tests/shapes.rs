@@ -317,9 +317,14 @@ fn text_without_a_list_is_cut_at_a_character_boundary() {
             max,
         );
         assert!(text.markdown.len() <= max && text.markdown.len() > max - 4);
-        assert!(text.markdown.ends_with('…'));
-        assert!(text.plain.len() <= max && text.plain.ends_with('…'));
+        assert!(text.markdown.ends_with("…\n\n— session-keeper"), "{max}");
+        assert!(text.markdown.starts_with("### "));
+        assert!(text.plain.len() <= max && text.plain.len() > max - 4);
+        assert!(text.plain.ends_with("…\n\n— session-keeper"), "{max}");
     }
+    // A limit too small for the signature itself cuts everything alike.
+    let tiny = render_batch(Shape::One, vec![firing(incident)], Language::Zh, SENT, 16);
+    assert!(tiny.markdown.len() <= 16 && tiny.markdown.ends_with('…'));
     let sample = "需要扫码登录";
     for max in 0..=sample.len() + 1 {
         let cut = doc::clip(sample, max);
@@ -328,6 +333,30 @@ fn text_without_a_list_is_cut_at_a_character_boundary() {
         assert!(sample.starts_with(kept), "{max}: {cut}");
     }
     assert_eq!(doc::clip(sample, sample.len()), sample);
+}
+
+#[test]
+fn a_list_too_long_even_without_items_is_cut_above_the_signature() {
+    let devices: Vec<String> = (0..500).map(|i| format!("device-{i:03}")).collect();
+    let error = "upstream answered 502 Bad Gateway ".repeat(300);
+    let detail = json!({ "error": error, "devices": devices });
+    let incident = incident(IncidentKind::ProviderUnreachable, detail);
+    for language in [Language::Zh, Language::En] {
+        let text = render_batch(
+            Shape::One,
+            vec![firing(incident.clone())],
+            language,
+            SENT,
+            4096,
+        );
+        assert!(text.markdown.len() <= 4096 && text.markdown.len() > 4090);
+        assert!(text.plain.len() <= 4096 && text.plain.len() > 4090);
+        for body in [&text.markdown, &text.plain] {
+            assert!(body.ends_with("…\n\n— session-keeper"), "{body}");
+            assert_eq!(body.matches("— session-keeper").count(), 1);
+            assert!(!body.contains("device-000"), "the list is gone first");
+        }
+    }
 }
 
 #[test]

@@ -55,27 +55,68 @@ fn alive(pid: &str) -> bool {
 #[tokio::test]
 async fn a_program_over_its_time_limit_is_killed_with_what_it_started() {
     let dir = tempfile::tempdir().unwrap();
+    // The sleep outlasts `gone`'s limit, so only the kill can make it go in time.
     let body = format!(
-        "#!/bin/sh\necho $$ > '{d}/shell'\nsleep 30 &\necho $! > '{d}/sleeper'\nwait\n",
+        "#!/bin/sh\necho $$ > '{d}/shell'\nsleep 300 &\necho $! > '{d}/sleeper'\nwait\n",
         d = dir.path().display()
     );
     let program = script(dir.path(), "slow.sh", &body);
-    let started = Instant::now();
     let text = command_error(invocation(&program, Duration::from_secs(1)).run().await);
-    assert!(
-        started.elapsed() < Duration::from_secs(20),
-        "waited for the sleep"
-    );
     assert_eq!(text, "timed out after 1s");
     for file in ["shell", "sleeper"] {
         let pid = std::fs::read_to_string(dir.path().join(file)).unwrap();
-        let pid = pid.trim();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while alive(pid) {
-            assert!(Instant::now() < deadline, "{file} {pid} still runs");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        gone(pid.trim(), file).await;
     }
+}
+
+/// Waits (generously) until `pid` is gone; fails if it never goes.
+async fn gone(pid: &str, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while alive(pid) {
+        assert!(Instant::now() < deadline, "{what} {pid} still runs");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The pid the script wrote to `file` in `dir`, once it is there (the file is written whole by
+/// a rename, so a partial pid is never read).
+fn written_pid(dir: &Path, file: &str) -> Option<String> {
+    let pid = std::fs::read_to_string(dir.join(file)).ok()?;
+    let pid = pid.trim();
+    (!pid.is_empty()).then(|| pid.to_owned())
+}
+
+#[tokio::test]
+async fn a_run_dropped_midway_kills_what_the_program_started() {
+    let dir = tempfile::tempdir().unwrap();
+    // The sleep outlasts `gone`'s limit, so only the kill can make it go in time.
+    let body = format!(
+        "#!/bin/sh\nsleep 300 &\necho $! > '{d}/sleeper.tmp'\nmv '{d}/sleeper.tmp' '{d}/sleeper'\nwait\n",
+        d = dir.path().display()
+    );
+    let program = script(dir.path(), "stuck.sh", &body);
+    // Boxed, so that dropping it really drops the delivery future mid-run.
+    let mut run = Box::pin(invocation(&program, Duration::from_secs(120)).run());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let sleeper = loop {
+        tokio::select! {
+            ended = &mut run => panic!("the run ended on its own: {ended:?}"),
+            () = tokio::time::sleep(Duration::from_millis(20)) => {}
+        }
+        if let Some(pid) = written_pid(dir.path(), "sleeper") {
+            break pid;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the script never started its child"
+        );
+    };
+    assert!(
+        alive(&sleeper),
+        "the background child must run before the drop"
+    );
+    drop(run);
+    gone(&sleeper, "sleeper").await;
 }
 
 #[tokio::test]
