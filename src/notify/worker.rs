@@ -156,11 +156,7 @@ impl<C: Channel> Worker<C> {
             }
             let now = self.links.clock.now();
             pacing::forget_old(&mut memory.sends, now);
-            let plan = {
-                let held = inhibitions.borrow_and_update();
-                let held_back = |message: &Message| hold(&held, &memory.retries, message);
-                self.pacing.plan(&queue, &memory.sends, now, held_back)
-            };
+            let plan = self.plan(&queue, &memory, &mut inhibitions, now);
             let carry_on = match plan {
                 Plan::Send(pick) => self.send(&mut queue, pick, &mut memory).await,
                 Plan::Wait(until) => {
@@ -186,6 +182,20 @@ impl<C: Channel> Worker<C> {
             sends: memory.sends,
             retries: memory.retries,
         }
+    }
+
+    /// What pacing says about `queue` at `now`, with the messages the current inhibitions
+    /// and the backoffs hold.
+    fn plan(
+        &self,
+        queue: &VecDeque<Message>,
+        memory: &Memory,
+        inhibitions: &mut watch::Receiver<Inhibitions>,
+        now: Timestamp,
+    ) -> Plan {
+        let held = inhibitions.borrow_and_update();
+        let held_back = |message: &Message| hold(&held, &memory.retries, message);
+        self.pacing.plan(queue, &memory.sends, now, held_back)
     }
 
     /// Waits for a new message (queued), for `wait` to pass, for the inhibitions to change,
