@@ -13,13 +13,6 @@ impl Batch {
     /// One message per incident, in the order the incidents first appear in the batch: the
     /// latest of each (a resolved one over a firing one, then the highest seq; on a tie the
     /// later in the batch), which carries the incident as last decided.
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "render counts and lists a batch through it (render/mod.rs, on its own branch)"
-        )
-    )]
     pub(crate) fn incidents(&self) -> Vec<&Message> {
         let mut told: Vec<&Message> = Vec::new();
         let mut places: HashMap<&str, usize> = HashMap::new();

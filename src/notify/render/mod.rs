@@ -98,7 +98,7 @@ pub(crate) fn render_within(
     };
     let (doc, tone) = match outgoing {
         Outgoing::Alert(batch) => {
-            let facts: Vec<Facts<'_>> = batch.messages.iter().map(Facts::of).collect();
+            let facts: Vec<Facts<'_>> = batch.incidents().into_iter().map(Facts::of).collect();
             let doc = match (batch.shape, facts.as_slice()) {
                 (Shape::One | Shape::Group, [one]) => composer.one(one),
                 (Shape::Group, all) if all.len() > 1 && compose::alike(all) => composer.group(all),

@@ -58,6 +58,22 @@ fn a_group_is_one_message_listing_the_devices() {
 }
 
 #[test]
+fn a_group_tells_each_incident_once_though_two_of_its_messages_are_in_it() {
+    let mut group = outage(&["sales-01", "sales-02"]);
+    let mut escalated = group[0].clone();
+    escalated.delivery.seq = 1;
+    group.push(escalated);
+    let text = render_batch(Shape::Group, group, Language::Zh, SENT, DEFAULT_MAX);
+    assert_eq!(text.title, "【严重】gewe-cloud: 2 台设备需要扫码登录");
+    assert_eq!(
+        text.markdown.matches("- sales-01").count(),
+        1,
+        "{}",
+        text.markdown
+    );
+}
+
+#[test]
 fn a_group_in_english() {
     let group = outage(&["sales-01", "sales-02", "support-01"]);
     let text = render_batch(Shape::Group, group, Language::En, SENT, DEFAULT_MAX);
