@@ -175,6 +175,7 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         config,
         shutdown: shutdown.clone(),
         reloads,
+        health: session_keeper::health::Health::new(),
     }));
     let http = reqwest::Client::new();
     let mut log = CallLog {

@@ -16,6 +16,7 @@
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod health;
 pub mod incident;
 mod jitter;
 pub mod keeper;

@@ -96,6 +96,7 @@ fn run(path: PathBuf) -> ExitCode {
         config,
         shutdown,
         reloads,
+        health: session_keeper::health::Health::new(),
     };
     let result = runtime.block_on(keeper::run(options));
     runtime.shutdown_timeout(RUNTIME_SHUTDOWN);

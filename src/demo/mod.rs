@@ -98,6 +98,7 @@ async fn tell(
         config: config(false)?,
         shutdown: keeper_stop.clone(),
         reloads,
+        health: crate::health::Health::new(),
     }));
     let mut director = Director::new(events, alerts);
     director.prologue();

@@ -30,6 +30,7 @@ pub async fn run(options: RunOptions) -> Result<(), KeeperError> {
         config,
         shutdown,
         reloads,
+        health,
     } = options;
     tracing::info!(
         event = "daemon.started",
@@ -52,6 +53,7 @@ pub async fn run(options: RunOptions) -> Result<(), KeeperError> {
         writer_task,
     } = running;
     sweeper.sweep_now();
+    health.mark_store_open();
     tracing::info!(
         event = "daemon.ready",
         devices = supervisor.device_count(),

@@ -51,6 +51,8 @@ pub struct RunOptions {
     /// Reload requests, applied in order as a diff. A closed channel just means no more
     /// reloads.
     pub reloads: mpsc::Receiver<Reload>,
+    /// Where the keeper reports liveness (a tick per supervisor loop turn) and readiness.
+    pub health: crate::health::Health,
 }
 
 /// A reload request (DESIGN.md §8): where the new configuration comes from.
