@@ -49,6 +49,9 @@ pub enum Command {
     Demo,
     /// Run the vendor simulator alone (all four gateways on one port, scriptable).
     Sim(SimArgs),
+    /// Ask the running daemon's admin server whether it is alive (GET /healthz); exit 0 on
+    /// 200, 1 otherwise. For container health checks; reads no state.
+    Health(HealthArgs),
 }
 
 /// The environment variable naming the configuration when `-c` is not given.
@@ -83,6 +86,17 @@ pub struct StatusArgs {
     /// Print the JSON array of DESIGN.md §7 instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Options of `health`.
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    /// The configuration naming `daemon.admin_listen` (unused with --url).
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// The URL to ask instead, e.g. http://127.0.0.1:9464/healthz.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
 }
 
 /// Options of `notify-test`.

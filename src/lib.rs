@@ -1,6 +1,8 @@
 //! session-keeper: keeps WeChat accounts logged in on iPad/PC-protocol API gateways.
 //!
 //! Layout (data flows one way: config → keeper → vendor client → HTTP):
+//! - [`admin`]: the admin HTTP server (`/healthz`, `/readyz`, `/metrics`, `/v1/devices`) and
+//!   the metrics registry;
 //! - [`cli`]: the command line (clap definitions only);
 //! - [`config`]: raw TOML → validated [`config::Config`], the only config the runtime sees;
 //! - [`vendor`]: one client per gateway behind the [`vendor::Vendor`] trait;
@@ -13,6 +15,7 @@
 //! - [`signals`]: the only place that touches OS signals;
 //! - [`logging`]: tracing set-up (JSON or text).
 
+pub mod admin;
 pub mod cli;
 pub mod config;
 pub mod demo;

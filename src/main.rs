@@ -10,7 +10,8 @@ use anyhow::Context;
 use clap::Parser;
 use tokio_util::sync::CancellationToken;
 
-use session_keeper::cli::{Cli, Command, NotifyTestArgs, SimArgs, StatusArgs, exit};
+use session_keeper::admin;
+use session_keeper::cli::{Cli, Command, HealthArgs, NotifyTestArgs, SimArgs, StatusArgs, exit};
 use session_keeper::config::Config;
 use session_keeper::keeper::{self, Reload, RunOptions};
 use session_keeper::notify::{self, NotifierSet};
@@ -31,6 +32,45 @@ fn main() -> ExitCode {
         Command::NotifyTest(args) => notify_test(args),
         Command::Demo => demo(),
         Command::Sim(args) => sim(args),
+        Command::Health(args) => health(args),
+    }
+}
+
+/// `health`: GET /healthz of `--url` or the configured `daemon.admin_listen`; 0 on 200, 1
+/// for anything else (no admin server configured, an invalid config, no answer, not 200).
+fn health(args: HealthArgs) -> ExitCode {
+    let url = match args.url {
+        Some(url) => url,
+        None => {
+            let path = args.config.path(|name| std::env::var(name).ok());
+            let Some(config) = load(&path) else {
+                return ExitCode::from(exit::FAILURE);
+            };
+            let Some(listen) = config.daemon.admin_listen else {
+                eprintln!(
+                    "session-keeper health: daemon.admin_listen is not set in {}",
+                    path.display()
+                );
+                return ExitCode::from(exit::FAILURE);
+            };
+            admin::client::healthz_url(listen)
+        }
+    };
+    let checked = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+        .and_then(|runtime| {
+            runtime
+                .block_on(admin::client::check(&url))
+                .map_err(Into::into)
+        });
+    match checked {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(err) => {
+            eprintln!("session-keeper health: {err:#}");
+            ExitCode::from(exit::FAILURE)
+        }
     }
 }
 

@@ -18,7 +18,9 @@ use super::restore::restore;
 use super::supervisor::{Shared, Supervisor};
 use super::sweep::{SWEEP_SCHEDULE, Sweeper};
 use super::{KeeperError, Reload, RunOptions};
+use crate::admin::Admin;
 use crate::config::Config;
+use crate::health::Health;
 use crate::notify::{Notifications, NotifierSet};
 use crate::store::{Store, Writer, WriterTask};
 
@@ -39,11 +41,12 @@ pub async fn run(options: RunOptions) -> Result<(), KeeperError> {
         providers = config.providers.len(),
         "session-keeper starting"
     );
-    let sweeper = Sweeper::start(SWEEP_SCHEDULE).await?;
+    let (sweeper, admin) = begin(&config, &health).await?;
     let running = match start(config, &sweeper).await {
         Ok(running) => running,
         Err(e) => {
             sweeper.stop().await;
+            admin.stop().await;
             return Err(e);
         }
     };
@@ -66,8 +69,23 @@ pub async fn run(options: RunOptions) -> Result<(), KeeperError> {
     supervisor.shutdown(grace).await;
     ledger.stop(grace).await;
     let closed = close(writer_task).await;
+    admin.stop().await;
     tracing::info!(event = "daemon.stopped", "session-keeper stopped");
     closed
+}
+
+/// Starts the recycle sweep's schedule, then the admin side (its server when
+/// `daemon.admin_listen` is set, and the first probe round's watcher); a bind error stops
+/// the sweep and ends start-up.
+async fn begin(config: &Config, health: &Health) -> Result<(Sweeper, Admin), KeeperError> {
+    let sweeper = Sweeper::start(SWEEP_SCHEDULE).await?;
+    match Admin::start(config, health).await {
+        Ok(admin) => Ok((sweeper, admin)),
+        Err(e) => {
+            sweeper.stop().await;
+            Err(e.into())
+        }
+    }
 }
 
 /// What runs between start-up and shutdown.

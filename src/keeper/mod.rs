@@ -88,6 +88,9 @@ pub enum KeeperError {
     /// The recycle sweep's schedule is not a valid cron expression, or the scheduler failed.
     #[error("recycle sweep: {0}")]
     Sweep(String),
+    /// The admin HTTP server cannot start (its address cannot be bound).
+    #[error(transparent)]
+    Admin(#[from] crate::admin::AdminError),
 }
 
 impl KeeperError {

@@ -248,6 +248,9 @@ impl Live {
         let device = &self.setup.device.name;
         let provider = &self.setup.device.provider;
         let (event, message) = (note.event, &note.message);
+        if let Some((step, outcome)) = crate::admin::metrics::ladder_outcome(event) {
+            crate::admin::metrics::global().ladder(step, outcome);
+        }
         match note.level {
             Level::Info => {
                 tracing::info!(event, device = %device, provider = %provider, "{message}")

@@ -132,6 +132,8 @@ impl Keeper {
         let now = Timestamp::now();
         self.gate
             .record(Ticket::unadmitted(), result.as_ref().err(), now);
+        let outcome = if result.is_ok() { "ok" } else { "failed" };
+        crate::admin::metrics::global().token_refresh(&self.provider, outcome);
         match result {
             Ok(_) => Some(false),
             Err(error) => {

@@ -252,6 +252,8 @@ impl<C: Channel> Worker<C> {
         if result.as_ref().map_or_else(reached, |()| true) {
             memory.sends.push_back(sent_at);
         }
+        let outcome = if result.is_ok() { "sent" } else { "failed" };
+        crate::admin::metrics::global().notification(self.channel.kind(), outcome);
         match result {
             Ok(()) => {
                 let mut sent = Vec::with_capacity(pick.indices.len());

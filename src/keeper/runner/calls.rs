@@ -15,6 +15,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use super::Live;
+use crate::admin::metrics::{self, ProbeResult};
 use crate::keeper::machine::{Action, Event, Source};
 use crate::keeper::providers::ProviderRt;
 use crate::vendor::gewe::LoginState;
@@ -28,11 +29,18 @@ impl Live {
             Action::Probe { kick_check } => return self.probes(kick_check).await,
             Action::Reconnect => {
                 let call = provider.client.reconnect(self.device_ref());
-                Event::Reconnect(self.gated(&provider, call).await?)
+                let result = self.gated(&provider, call).await?;
+                rung("reconnect", if result.is_ok() { "ok" } else { "failed" });
+                Event::Reconnect(result)
             }
             Action::SecondLogin { wait } => {
                 let call = provider.client.second_login(self.device_ref(), wait);
-                Event::SecondLogin(self.gated(&provider, call).await?)
+                let result = self.gated(&provider, call).await?;
+                rung(
+                    "second_login",
+                    if result.is_ok() { "sent" } else { "failed" },
+                );
+                Event::SecondLogin(result)
             }
             Action::FollowLogin { uuid } => {
                 Event::LoginFollowed(self.follow_login(&provider, &uuid).await?)
@@ -69,6 +77,7 @@ impl Live {
     async fn probes(&mut self, kick_check: bool) -> Option<Vec<Event>> {
         let primary = Arc::clone(&self.setup.primary);
         let answer = self.probe_primary(&primary).await?;
+        metrics::global().probed(&self.setup.device.name);
         let mut events = vec![Event::Probe {
             source: Source::Primary,
             answer,
@@ -125,6 +134,7 @@ impl Live {
             Err(paused) => return Some(Probe::Unknown(paused)),
         };
         let cancel = &self.setup.cancel;
+        let started = std::time::Instant::now();
         let answer = tokio::select! {
             biased;
             _ = cancel.cancelled() => {
@@ -133,10 +143,13 @@ impl Live {
             }
             answer = provider.client.probe(device) => answer,
         };
-        let error = match &answer {
-            Probe::Unknown(error) => Some(error),
-            Probe::Online { .. } | Probe::Offline { .. } => None,
+        let (error, result) = match &answer {
+            Probe::Unknown(error) => (Some(error), ProbeResult::Unknown),
+            Probe::Online { .. } => (None, ProbeResult::Online),
+            Probe::Offline { .. } => (None, ProbeResult::Offline),
         };
+        let vendor = provider.client.kind().as_str();
+        metrics::global().probe(vendor, result, started.elapsed());
         provider.gate.record(ticket, error, Timestamp::now());
         Some(answer)
     }
@@ -182,4 +195,9 @@ impl Live {
             .await?;
         Some(checked.map(|check| check.state == LoginState::LoggedIn))
     }
+}
+
+/// Counts a ladder rung's call and how it ended.
+fn rung(step: &'static str, outcome: &'static str) {
+    metrics::global().ladder(step, outcome);
 }

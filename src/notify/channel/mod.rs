@@ -92,6 +92,12 @@ pub(crate) trait Channel: Send + Sync + 'static {
         outgoing: Outgoing<'_>,
         sent_at: Timestamp,
     ) -> impl Future<Output = Result<(), NotifyError>> + Send;
+
+    /// The channel's kind (`webhook`, `wecom`, ...), the `channel` label of the notification
+    /// metrics; a test's fake channel keeps the default.
+    fn kind(&self) -> &'static str {
+        "test"
+    }
 }
 
 /// Every channel this build has, so a worker can hold any of them without boxing futures.
@@ -148,6 +154,17 @@ impl AnyChannel {
 }
 
 impl Channel for AnyChannel {
+    fn kind(&self) -> &'static str {
+        match self {
+            AnyChannel::Webhook(_) => "webhook",
+            AnyChannel::Wecom(_) => "wecom",
+            AnyChannel::Dingtalk(_) => "dingtalk",
+            AnyChannel::Feishu(_) => "feishu",
+            AnyChannel::Exec(_) => "exec",
+            AnyChannel::Email(_) => "email",
+        }
+    }
+
     async fn deliver(&self, outgoing: Outgoing<'_>, sent_at: Timestamp) -> Result<(), NotifyError> {
         match self {
             AnyChannel::Webhook(channel) => channel.send(outgoing, sent_at).await,

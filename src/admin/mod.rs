@@ -1,0 +1,96 @@
+//! The admin side of the daemon (`daemon.admin_listen`): `/healthz`, `/readyz`, `/metrics`
+//! and `/v1/devices` over HTTP, the metrics registry the keeper records into, the first
+//! probe round's readiness, and the `health` command's check.
+//!
+//! - [`metrics`]: the process-wide counters and the probe latency histogram;
+//! - `exposition.rs`: the Prometheus text format, gauges read from the store at scrape time;
+//! - `rules.rs`: when `/healthz` and `/readyz` say 200;
+//! - `server.rs`: the axum router, a tracked task stopped on shutdown;
+//! - [`client`]: `session-keeper health`.
+
+pub mod client;
+pub mod exposition;
+pub mod metrics;
+pub mod rules;
+mod server;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::Config;
+use crate::health::Health;
+
+/// How often the first-round watcher looks whether every device has had its first probe.
+const FIRST_ROUND_CHECK: Duration = Duration::from_millis(100);
+
+/// Why the admin side failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// `daemon.admin_listen` cannot be bound (in use, not a local address, no permission).
+    #[error("cannot listen on daemon.admin_listen {address}: {message}")]
+    Bind {
+        /// The configured address.
+        address: SocketAddr,
+        /// What the OS said.
+        message: String,
+    },
+    /// `session-keeper health` did not get a 200.
+    #[error("health check failed: {0}")]
+    Check(String),
+}
+
+/// The running admin side: the server (when configured) and the first-round watcher, both
+/// tracked so shutdown waits for them.
+#[derive(Debug)]
+pub struct Admin {
+    tracker: TaskTracker,
+    stop: CancellationToken,
+}
+
+impl Admin {
+    /// Starts the server on `daemon.admin_listen` (logging `admin.listening` with the bound
+    /// address, which differs from the configured one for port 0) and the watcher that marks
+    /// the first probe round done once every device configured now has had a probe.
+    pub async fn start(config: &Config, health: &Health) -> Result<Admin, AdminError> {
+        let tracker = TaskTracker::new();
+        let stop = CancellationToken::new();
+        if let Some(listen) = config.daemon.admin_listen {
+            let shared = Arc::new(config.clone());
+            let bound =
+                server::start(listen, shared, health.clone(), &tracker, stop.clone()).await?;
+            tracing::info!(
+                event = "admin.listening",
+                address = %bound,
+                "admin HTTP server listening on {bound}"
+            );
+        }
+        let devices: Vec<String> = config.devices.iter().map(|d| d.name.clone()).collect();
+        tracker.spawn(first_round(devices, health.clone(), stop.clone()));
+        Ok(Admin { tracker, stop })
+    }
+
+    /// Stops the server and the watcher and waits for both.
+    pub async fn stop(self) {
+        self.stop.cancel();
+        self.tracker.close();
+        self.tracker.wait().await;
+    }
+}
+
+/// Marks the first probe round done once each of `devices` has completed a probe.
+async fn first_round(devices: Vec<String>, health: Health, stop: CancellationToken) {
+    loop {
+        if metrics::global().all_probed(devices.iter().map(String::as_str)) {
+            health.mark_first_round_done();
+            return;
+        }
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(FIRST_ROUND_CHECK) => {}
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! The `/healthz` and `/readyz` rules, as pure functions of the [`Health`] handle and now.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use crate::health::Health;
+
+/// How stale the supervisor loop's last tick may be before `/healthz` says 503: three times
+/// the loop's tick period of about ten seconds, so one slow turn is not a failure.
+pub const STALE_AFTER: Duration = Duration::from_secs(30);
+
+/// Liveness: `Ok` while the supervisor loop ticked within [`STALE_AFTER`]; before the first
+/// tick the daemon is still starting and is not yet live (503), so an orchestrator's start
+/// period, not this rule, covers start-up.
+pub fn live(health: &Health, now: Timestamp) -> Result<(), String> {
+    let Some(last) = health.last_tick() else {
+        return Err("the supervisor loop has not ticked yet".to_owned());
+    };
+    let age = now.duration_since(last);
+    if age.as_secs_f64() <= STALE_AFTER.as_secs_f64() {
+        Ok(())
+    } else {
+        Err(format!(
+            "the supervisor loop last ticked {}s ago",
+            age.as_secs()
+        ))
+    }
+}
+
+/// Readiness: `Ok` once the store is open and every device has had its first probe; else
+/// what is missing.
+pub fn ready(health: &Health) -> Result<(), String> {
+    let mut missing = Vec::new();
+    if !health.store_open() {
+        missing.push("state store not open");
+    }
+    if !health.first_round_done() {
+        missing.push("first probe round not done");
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("not ready: {}", missing.join(", ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn live_while_the_tick_is_recent() {
+        let health = Health::new();
+        assert!(live(&health, at("2026-11-21T08:00:00Z")).is_err());
+        health.tick(at("2026-11-21T08:00:00Z"));
+        assert_eq!(live(&health, at("2026-11-21T08:00:30Z")), Ok(()));
+        let stale = live(&health, at("2026-11-21T08:00:31Z")).unwrap_err();
+        assert!(stale.contains("31s"), "{stale}");
+    }
+
+    #[test]
+    fn ready_names_what_is_missing() {
+        let health = Health::new();
+        assert_eq!(
+            ready(&health),
+            Err("not ready: state store not open, first probe round not done".to_owned())
+        );
+        health.mark_store_open();
+        assert_eq!(
+            ready(&health),
+            Err("not ready: first probe round not done".to_owned())
+        );
+        health.mark_first_round_done();
+        assert_eq!(ready(&health), Ok(()));
+    }
+}
