@@ -1,6 +1,7 @@
 //! The one integration test binary: the real daemon, its CLI and the vendor clients against the
 //! simulator on 127.0.0.1:0. Modules group the tests by subject.
 
+mod admin;
 mod cli;
 mod config_fixtures;
 mod demo;
