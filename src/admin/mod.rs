@@ -47,6 +47,7 @@ pub enum AdminError {
 /// tracked so shutdown waits for them.
 #[derive(Debug)]
 pub struct Admin {
+    address: Option<SocketAddr>,
     tracker: TaskTracker,
     stop: CancellationToken,
 }
@@ -58,6 +59,7 @@ impl Admin {
     pub async fn start(config: &Config, health: &Health) -> Result<Admin, AdminError> {
         let tracker = TaskTracker::new();
         let stop = CancellationToken::new();
+        let mut address = None;
         if let Some(listen) = config.daemon.admin_listen {
             let shared = Arc::new(config.clone());
             let bound =
@@ -67,10 +69,21 @@ impl Admin {
                 address = %bound,
                 "admin HTTP server listening on {bound}"
             );
+            address = Some(bound);
         }
         let devices: Vec<String> = config.devices.iter().map(|d| d.name.clone()).collect();
         tracker.spawn(first_round(devices, health.clone(), stop.clone()));
-        Ok(Admin { tracker, stop })
+        Ok(Admin {
+            address,
+            tracker,
+            stop,
+        })
+    }
+
+    /// Where the server listens (the bound port when port 0 was configured); `None` without
+    /// `daemon.admin_listen`.
+    pub fn address(&self) -> Option<SocketAddr> {
+        self.address
     }
 
     /// Stops the server and the watcher and waits for both.
@@ -94,3 +107,6 @@ async fn first_round(devices: Vec<String>, health: Health, stop: CancellationTok
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -157,3 +157,27 @@ async fn the_health_command_fails_against_a_closed_port() {
         Some(1)
     );
 }
+
+#[tokio::test]
+async fn an_address_in_use_is_a_start_up_error_naming_it() {
+    let (device, twin) = lost_device("b1");
+    let sim = start_sim(&twin).await;
+    let hook = Receiver::start().await;
+    let dir = tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap();
+    let config = config_full(dir.path(), &sim, &hook, "", "", &device).replacen(
+        "[daemon]\n",
+        &format!("[daemon]\nadmin_listen = \"{address}\"\n"),
+        1,
+    );
+    let mut daemon = Daemon::start(dir.path(), &config);
+    let status = daemon.wait_exit().await;
+    assert_eq!(status.code(), Some(1), "log:\n{}", daemon.log());
+    let log = daemon.log();
+    assert!(
+        log.contains(&format!("cannot listen on daemon.admin_listen {address}")),
+        "log:\n{log}"
+    );
+    drop(taken);
+}
