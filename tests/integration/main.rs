@@ -9,6 +9,7 @@ mod notify;
 mod notify_test;
 mod sim_api;
 mod support;
+mod systemd;
 mod vendor_gewe;
 mod vendor_shrise;
 mod vendor_support;
