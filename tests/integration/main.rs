@@ -3,6 +3,7 @@
 
 mod cli;
 mod config_fixtures;
+mod container;
 mod demo;
 mod keeper;
 mod notify;
