@@ -176,6 +176,7 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         shutdown: shutdown.clone(),
         reloads,
         health: session_keeper::health::Health::new(),
+        service: session_keeper::service::Service::disabled(),
     }));
     let http = reqwest::Client::new();
     let mut log = CallLog {

@@ -13,7 +13,8 @@
 //! - [`demo`]: the narrated simulator + keeper walk-through (`session-keeper demo`);
 //! - [`sim`]: the vendor simulator used by the demo, the tests and the benchmarks;
 //! - [`signals`]: the only place that touches OS signals;
-//! - [`logging`]: tracing set-up (JSON or text).
+//! - [`logging`]: tracing set-up (JSON or text);
+//! - [`service`]: the service manager (systemd's `sd_notify`: ready, reload, watchdog, status).
 
 pub mod admin;
 pub mod cli;
@@ -25,6 +26,7 @@ mod jitter;
 pub mod keeper;
 pub mod logging;
 pub mod notify;
+pub mod service;
 pub mod signals;
 pub mod sim;
 pub mod store;

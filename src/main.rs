@@ -137,6 +137,7 @@ fn run(path: PathBuf) -> ExitCode {
         shutdown,
         reloads,
         health: session_keeper::health::Health::new(),
+        service: session_keeper::service::Service::from_env(|name| std::env::var(name).ok()),
     };
     let result = runtime.block_on(keeper::run(options));
     runtime.shutdown_timeout(RUNTIME_SHUTDOWN);

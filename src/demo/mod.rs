@@ -99,6 +99,7 @@ async fn tell(
         shutdown: keeper_stop.clone(),
         reloads,
         health: crate::health::Health::new(),
+        service: crate::service::Service::disabled(),
     }));
     let mut director = Director::new(events, alerts);
     director.prologue();

@@ -7,10 +7,17 @@
 //! shutdown token is cancelled. Shutdown, in order: `daemon.stopping`; the sweep stops; the
 //! runners stop (each persists its final state) within `shutdown_grace`; the ledger drains
 //! what the runners sent; the writer commits everything and closes; `daemon.stopped`.
+//!
+//! The service manager hears `READY=1` with `daemon.ready`, `RELOADING=1`/`READY=1` around
+//! every reload and `STOPPING=1` with `daemon.stopping`. The supervisor loop ([`serve`])
+//! ticks: each tick marks the shared health alive, refreshes the fleet summary and sends
+//! `WATCHDOG=1`, so a wedged loop stops the pings rather than a free-running timer hiding it.
 
 use std::mem;
 
+use jiff::Timestamp;
 use tokio::sync::mpsc;
+use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -22,6 +29,7 @@ use crate::admin::Admin;
 use crate::config::Config;
 use crate::health::Health;
 use crate::notify::{Notifications, NotifierSet};
+use crate::service::{Message, Service, monotonic_usec};
 use crate::store::{Store, Writer, WriterTask};
 
 /// Runs the keeper until `options.shutdown` is cancelled, applying reloads as they come.
@@ -33,6 +41,7 @@ pub async fn run(options: RunOptions) -> Result<(), KeeperError> {
         shutdown,
         reloads,
         health,
+        service,
     } = options;
     tracing::info!(
         event = "daemon.started",
@@ -62,7 +71,14 @@ pub async fn run(options: RunOptions) -> Result<(), KeeperError> {
         devices = supervisor.device_count(),
         "state store open and every device runner started"
     );
-    serve(&mut supervisor, &shutdown, reloads).await;
+    let mut liveness = Liveness {
+        health,
+        service,
+        shown: String::new(),
+    };
+    liveness.ready(&supervisor);
+    serve(&mut supervisor, &shutdown, reloads, &mut liveness).await;
+    liveness.service.notify(&Message::Stopping);
     tracing::info!(event = "daemon.stopping", "stopping: persisting state");
     let grace = supervisor.config().daemon.shutdown_grace;
     sweeper.stop().await;
@@ -106,6 +122,7 @@ async fn start(config: Config, sweeper: &Sweeper) -> Result<Running, KeeperError
         notifications: ledger.notifications.clone(),
         writer,
         sweeps: sweeper.source(),
+        fleet: super::fleet::Fleet::default(),
     };
     let grace = config.daemon.shutdown_grace;
     match Supervisor::start(config, restored, shared) {
@@ -169,21 +186,71 @@ async fn close(writer_task: WriterTask) -> Result<(), KeeperError> {
     })
 }
 
-/// Applies reload requests until shutdown.
+/// What the supervisor loop reports to: the shared health and the service manager.
+struct Liveness {
+    health: Health,
+    service: Service,
+    /// The summary last shown, so `STATUS=` is sent only when it changes.
+    shown: String,
+}
+
+impl Liveness {
+    /// `READY=1` with the fleet summary: after start-up and after every reload.
+    fn ready(&mut self, supervisor: &Supervisor) {
+        let summary = supervisor.summary();
+        self.health.set_summary(summary.clone());
+        self.shown = summary.clone();
+        self.service.notify(&Message::Ready {
+            status: Some(summary),
+        });
+    }
+
+    /// One turn of the supervisor loop: alive now, the summary if it changed, `WATCHDOG=1`.
+    fn tick(&mut self, supervisor: &Supervisor) {
+        self.health.tick(Timestamp::now());
+        let summary = supervisor.summary();
+        let status = (summary != self.shown).then(|| {
+            self.health.set_summary(summary.clone());
+            self.shown = summary.clone();
+            summary
+        });
+        if self.service.watchdog().is_some() {
+            self.service.notify(&Message::Watchdog { status });
+        } else if let Some(status) = status {
+            self.service.notify(&Message::Status(status));
+        }
+    }
+}
+
+/// The supervisor loop: ticks (health, summary, watchdog) and applies reload requests, each
+/// between `RELOADING=1` and `READY=1`, until shutdown.
 async fn serve(
     supervisor: &mut Supervisor,
     shutdown: &CancellationToken,
     mut reloads: mpsc::Receiver<Reload>,
+    liveness: &mut Liveness,
 ) {
+    let mut ticker = tokio::time::interval(liveness.service.tick_period());
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut open = true;
     loop {
         let request = tokio::select! {
             biased;
             _ = shutdown.cancelled() => return,
+            _ = ticker.tick() => {
+                liveness.tick(supervisor);
+                continue;
+            }
             request = reloads.recv(), if open => request,
         };
         match request {
-            Some(request) => reload(supervisor, request).await,
+            Some(request) => {
+                liveness.service.notify(&Message::Reloading {
+                    monotonic_usec: monotonic_usec(),
+                });
+                reload(supervisor, request).await;
+                liveness.ready(supervisor);
+            }
             None => open = false,
         }
     }

@@ -11,10 +11,12 @@
 //!   `credentials_invalid`) and the backoff gate every call passes;
 //! - `tokens.rs`: the shrise token keeper (store rotations, refresh ahead of expiry);
 //! - `sweep.rs`: the recycle sweep on a cron schedule;
+//! - `fleet.rs`: every running device's state word, for the supervisor loop's summary;
 //! - [`status`]: the `status` command's view of the store.
 
 mod daemon;
 mod fingerprint;
+mod fleet;
 mod gate;
 pub mod machine;
 mod plan;
@@ -53,6 +55,9 @@ pub struct RunOptions {
     pub reloads: mpsc::Receiver<Reload>,
     /// Where the keeper reports liveness (a tick per supervisor loop turn) and readiness.
     pub health: crate::health::Health,
+    /// The service manager told about readiness, reloads, shutdown and the supervisor
+    /// loop's liveness ([`crate::service::Service::disabled`] when there is none).
+    pub service: crate::service::Service,
 }
 
 /// A reload request (DESIGN.md §8): where the new configuration comes from.

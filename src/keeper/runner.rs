@@ -46,6 +46,8 @@ pub(crate) struct Runner {
     pub(crate) writer: Writer,
     /// Recycle sweeps.
     pub(crate) sweeps: watch::Receiver<u64>,
+    /// The fleet board, told the state word with every persisted transition.
+    pub(crate) fleet: super::fleet::Fleet,
     /// Cancelled to stop this runner.
     pub(crate) cancel: CancellationToken,
 }
@@ -227,6 +229,9 @@ impl Live {
 
     fn persist(&self) {
         let device = &self.setup.device;
+        self.setup
+            .fleet
+            .set(&device.name, self.setup.machine.state().status());
         match serde_json::to_string(&self.state()) {
             Ok(state_json) => self.setup.writer.write(Write::Device(DeviceRow {
                 name: device.name.clone(),

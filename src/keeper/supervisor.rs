@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::KeeperError;
+use super::fleet::Fleet;
 use super::machine::{DeviceState, Machine, Settings};
 use super::providers::{Build, ProviderSlot};
 use super::restore::Restored;
@@ -50,6 +51,8 @@ pub(crate) struct Shared {
     pub(crate) writer: Writer,
     /// The recycle sweep's channel.
     pub(crate) sweeps: Arc<watch::Sender<u64>>,
+    /// The fleet board runners report their state words to.
+    pub(crate) fleet: Fleet,
 }
 
 /// Providers, runners and the states of devices not running.
@@ -112,6 +115,11 @@ impl Supervisor {
     /// How many devices run.
     pub(crate) fn device_count(&self) -> usize {
         self.runners.len()
+    }
+
+    /// The one-line summary of the running devices' states.
+    pub(crate) fn summary(&self) -> String {
+        self.shared.fleet.summary(self.runners.keys())
     }
 
     /// The configuration running now.
@@ -182,6 +190,7 @@ impl Supervisor {
             let slot = self.providers.get(&k.provider)?;
             Some((Arc::clone(&slot.rt), k.device_number.clone()))
         });
+        self.shared.fleet.set(&device.name, state.status());
         let machine = Machine::new(self.settings(device), state, first_wake);
         let cancel = CancellationToken::new();
         let runner = Runner {
@@ -192,6 +201,7 @@ impl Supervisor {
             notifications: self.shared.notifications.clone(),
             writer: self.shared.writer.clone(),
             sweeps: self.shared.sweeps.subscribe(),
+            fleet: self.shared.fleet.clone(),
             cancel: cancel.clone(),
         };
         let handle = self.tracker.spawn(runner.run());

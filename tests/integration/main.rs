@@ -4,12 +4,14 @@
 mod admin;
 mod cli;
 mod config_fixtures;
+mod container;
 mod demo;
 mod keeper;
 mod notify;
 mod notify_test;
 mod sim_api;
 mod support;
+mod systemd;
 mod vendor_gewe;
 mod vendor_shrise;
 mod vendor_support;

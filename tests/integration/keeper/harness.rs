@@ -186,8 +186,14 @@ pub fn status(config_path: &Path, json: bool) -> Output {
 impl Daemon {
     /// Writes the configuration into `dir` and starts the daemon on it.
     pub fn start(dir: &Path, config: &str) -> Daemon {
+        Daemon::start_with_env(dir, config, &[])
+    }
+
+    /// Like [`Daemon::start`], with extra environment variables (e.g. `NOTIFY_SOCKET`).
+    pub fn start_with_env(dir: &Path, config: &str, env: &[(&str, &str)]) -> Daemon {
         let config_path = write_config(dir, config);
         let mut child = bin()
+            .envs(env.iter().copied())
             .arg("run")
             .arg("-c")
             .arg(&config_path)
