@@ -55,15 +55,21 @@ pub struct Admin {
 impl Admin {
     /// Starts the server on `daemon.admin_listen` (logging `admin.listening` with the bound
     /// address, which differs from the configured one for port 0) and the watcher that marks
-    /// the first probe round done once every device configured now has had a probe.
-    pub async fn start(config: &Config, health: &Health) -> Result<Admin, AdminError> {
+    /// the first probe round done once every device configured now has had a probe. `tick`
+    /// is the supervisor loop's tick period, which `/healthz` allows for.
+    pub async fn start(
+        config: &Config,
+        health: &Health,
+        tick: Duration,
+    ) -> Result<Admin, AdminError> {
         let tracker = TaskTracker::new();
         let stop = CancellationToken::new();
         let mut address = None;
         if let Some(listen) = config.daemon.admin_listen {
             let shared = Arc::new(config.clone());
-            let bound =
-                server::start(listen, shared, health.clone(), &tracker, stop.clone()).await?;
+            let stale_after = rules::stale_after(tick);
+            let (health, stop) = (health.clone(), stop.clone());
+            let bound = server::start(listen, shared, health, stale_after, &tracker, stop).await?;
             tracing::info!(
                 event = "admin.listening",
                 address = %bound,

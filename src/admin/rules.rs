@@ -6,19 +6,25 @@ use jiff::Timestamp;
 
 use crate::health::Health;
 
-/// How stale the supervisor loop's last tick may be before `/healthz` says 503: three times
-/// the loop's tick period of about ten seconds, so one slow turn is not a failure.
+/// The least staleness of the supervisor loop's last tick that makes `/healthz` say 503:
+/// six of its default 5 s ticks, so a slow turn or two is not a failure.
 pub const STALE_AFTER: Duration = Duration::from_secs(30);
 
-/// Liveness: `Ok` while the supervisor loop ticked within [`STALE_AFTER`]; before the first
+/// How stale the last tick may be for a loop ticking every `tick`: [`STALE_AFTER`], or three
+/// ticks when the watchdog makes them slower than that.
+pub fn stale_after(tick: Duration) -> Duration {
+    STALE_AFTER.max(tick.saturating_mul(3))
+}
+
+/// Liveness: `Ok` while the supervisor loop ticked within `stale_after`; before the first
 /// tick the daemon is still starting and is not yet live (503), so an orchestrator's start
 /// period, not this rule, covers start-up.
-pub fn live(health: &Health, now: Timestamp) -> Result<(), String> {
+pub fn live(health: &Health, now: Timestamp, stale_after: Duration) -> Result<(), String> {
     let Some(last) = health.last_tick() else {
         return Err("the supervisor loop has not ticked yet".to_owned());
     };
     let age = now.duration_since(last);
-    if age.as_secs_f64() <= STALE_AFTER.as_secs_f64() {
+    if age.as_secs_f64() <= stale_after.as_secs_f64() {
         Ok(())
     } else {
         Err(format!(
@@ -56,11 +62,23 @@ mod tests {
     #[test]
     fn live_while_the_tick_is_recent() {
         let health = Health::new();
-        assert!(live(&health, at("2026-11-21T08:00:00Z")).is_err());
+        assert!(live(&health, at("2026-11-21T08:00:00Z"), STALE_AFTER).is_err());
         health.tick(at("2026-11-21T08:00:00Z"));
-        assert_eq!(live(&health, at("2026-11-21T08:00:30Z")), Ok(()));
-        let stale = live(&health, at("2026-11-21T08:00:31Z")).unwrap_err();
+        assert_eq!(
+            live(&health, at("2026-11-21T08:00:30Z"), STALE_AFTER),
+            Ok(())
+        );
+        let stale = live(&health, at("2026-11-21T08:00:31Z"), STALE_AFTER).unwrap_err();
         assert!(stale.contains("31s"), "{stale}");
+    }
+
+    #[test]
+    fn slow_watchdog_ticks_stretch_the_limit() {
+        assert_eq!(stale_after(Duration::from_secs(5)), STALE_AFTER);
+        assert_eq!(
+            stale_after(Duration::from_secs(60)),
+            Duration::from_secs(180)
+        );
     }
 
     #[test]

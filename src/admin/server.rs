@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
@@ -24,6 +25,8 @@ use crate::store::Store;
 struct App {
     config: Arc<Config>,
     health: Health,
+    /// How stale the supervisor's last tick may be.
+    stale_after: Duration,
 }
 
 /// Binds `listen` and serves until `stop` is cancelled; returns the bound address.
@@ -31,6 +34,7 @@ pub(super) async fn start(
     listen: SocketAddr,
     config: Arc<Config>,
     health: Health,
+    stale_after: Duration,
     tracker: &TaskTracker,
     stop: CancellationToken,
 ) -> Result<SocketAddr, AdminError> {
@@ -40,7 +44,11 @@ pub(super) async fn start(
     };
     let listener = tokio::net::TcpListener::bind(listen).await.map_err(bind)?;
     let bound = listener.local_addr().map_err(bind)?;
-    let router = router(App { config, health });
+    let router = router(App {
+        config,
+        health,
+        stale_after,
+    });
     tracker.spawn(async move {
         let served = axum::serve(listener, router)
             .with_graceful_shutdown(stop.cancelled_owned())
@@ -69,7 +77,7 @@ fn verdict(result: Result<(), String>) -> Response {
 }
 
 async fn healthz(State(app): State<App>) -> Response {
-    verdict(rules::live(&app.health, Timestamp::now()))
+    verdict(rules::live(&app.health, Timestamp::now(), app.stale_after))
 }
 
 async fn readyz(State(app): State<App>) -> Response {

@@ -5,6 +5,9 @@ use std::path::Path;
 
 use super::*;
 
+/// The supervisor's default tick.
+const TICK: Duration = Duration::from_secs(5);
+
 fn config(state_dir: &Path) -> Config {
     let text = format!(
         r#"
@@ -39,7 +42,9 @@ async fn get(address: SocketAddr, path: &str) -> (u16, String) {
 async fn healthz_follows_the_tick_and_readyz_the_first_round() {
     let dir = tempfile::tempdir().unwrap();
     let health = Health::new();
-    let admin = Admin::start(&config(dir.path()), &health).await.unwrap();
+    let admin = Admin::start(&config(dir.path()), &health, TICK)
+        .await
+        .unwrap();
     let address = admin.address().unwrap();
     let (status, body) = get(address, "/healthz").await;
     assert_eq!(
@@ -74,7 +79,7 @@ async fn healthz_follows_the_tick_and_readyz_the_first_round() {
 #[tokio::test]
 async fn without_a_store_every_device_is_unknown() {
     let dir = tempfile::tempdir().unwrap();
-    let admin = Admin::start(&config(dir.path()), &Health::new())
+    let admin = Admin::start(&config(dir.path()), &Health::new(), TICK)
         .await
         .unwrap();
     let address = admin.address().unwrap();
@@ -97,7 +102,7 @@ async fn no_listen_address_means_no_server() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = config(dir.path());
     config.daemon.admin_listen = None;
-    let admin = Admin::start(&config, &Health::new()).await.unwrap();
+    let admin = Admin::start(&config, &Health::new(), TICK).await.unwrap();
     assert_eq!(admin.address(), None);
     admin.stop().await;
 }

@@ -50,7 +50,7 @@ pub async fn run(options: RunOptions) -> Result<(), KeeperError> {
         providers = config.providers.len(),
         "session-keeper starting"
     );
-    let (sweeper, admin) = begin(&config, &health).await?;
+    let (sweeper, admin) = begin(&config, &health, service.tick_period()).await?;
     let running = match start(config, &sweeper).await {
         Ok(running) => running,
         Err(e) => {
@@ -93,9 +93,13 @@ pub async fn run(options: RunOptions) -> Result<(), KeeperError> {
 /// Starts the recycle sweep's schedule, then the admin side (its server when
 /// `daemon.admin_listen` is set, and the first probe round's watcher); a bind error stops
 /// the sweep and ends start-up.
-async fn begin(config: &Config, health: &Health) -> Result<(Sweeper, Admin), KeeperError> {
+async fn begin(
+    config: &Config,
+    health: &Health,
+    tick: std::time::Duration,
+) -> Result<(Sweeper, Admin), KeeperError> {
     let sweeper = Sweeper::start(SWEEP_SCHEDULE).await?;
-    match Admin::start(config, health).await {
+    match Admin::start(config, health, tick).await {
         Ok(admin) => Ok((sweeper, admin)),
         Err(e) => {
             sweeper.stop().await;

@@ -144,6 +144,15 @@ async fn metrics_after_an_outage_show_the_lost_device_and_what_was_done() {
         None
     );
 
+    let healthz = format!("{base}/healthz");
+    assert_eq!(
+        get(&healthz).await,
+        (200, "ok\n".to_owned()),
+        "the supervisor ticks"
+    );
+    let checked = tokio::task::spawn_blocking(move || health_command(&healthz));
+    assert_eq!(checked.await.unwrap(), Some(0));
+
     assert!(daemon.stop().await.success(), "log:\n{}", daemon.log());
 }
 
