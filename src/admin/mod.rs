@@ -18,6 +18,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -48,6 +49,8 @@ pub enum AdminError {
 #[derive(Debug)]
 pub struct Admin {
     address: Option<SocketAddr>,
+    /// The configuration the server reads devices by; the keeper replaces it on reload.
+    configs: watch::Sender<Arc<Config>>,
     tracker: TaskTracker,
     stop: CancellationToken,
 }
@@ -65,8 +68,9 @@ impl Admin {
         let tracker = TaskTracker::new();
         let stop = CancellationToken::new();
         let mut address = None;
+        let (configs, current) = watch::channel(Arc::new(config.clone()));
         if let Some(listen) = config.daemon.admin_listen {
-            let shared = Arc::new(config.clone());
+            let shared = current;
             let stale_after = rules::stale_after(tick);
             let (health, stop) = (health.clone(), stop.clone());
             let bound = server::start(listen, shared, health, stale_after, &tracker, stop).await?;
@@ -81,6 +85,7 @@ impl Admin {
         tracker.spawn(first_round(devices, health.clone(), stop.clone()));
         Ok(Admin {
             address,
+            configs,
             tracker,
             stop,
         })
@@ -90,6 +95,12 @@ impl Admin {
     /// `daemon.admin_listen`.
     pub fn address(&self) -> Option<SocketAddr> {
         self.address
+    }
+
+    /// Where the keeper hands the server each reloaded configuration, so `/v1/devices` and
+    /// `/metrics` list the devices configured now.
+    pub fn configs(&self) -> watch::Sender<Arc<Config>> {
+        self.configs.clone()
     }
 
     /// Stops the server and the watcher and waits for both.

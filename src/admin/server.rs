@@ -10,6 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use jiff::Timestamp;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -23,7 +24,8 @@ use crate::store::Store;
 /// What every handler reads.
 #[derive(Clone)]
 struct App {
-    config: Arc<Config>,
+    /// The configuration now (replaced on reload).
+    config: watch::Receiver<Arc<Config>>,
     health: Health,
     /// How stale the supervisor's last tick may be.
     stale_after: Duration,
@@ -32,7 +34,7 @@ struct App {
 /// Binds `listen` and serves until `stop` is cancelled; returns the bound address.
 pub(super) async fn start(
     listen: SocketAddr,
-    config: Arc<Config>,
+    config: watch::Receiver<Arc<Config>>,
     health: Health,
     stale_after: Duration,
     tracker: &TaskTracker,
@@ -85,7 +87,8 @@ async fn readyz(State(app): State<App>) -> Response {
 }
 
 async fn devices(State(app): State<App>) -> Response {
-    match read_fleet(app.config).await {
+    let config = Arc::clone(&*app.config.borrow());
+    match read_fleet(config).await {
         Ok(fleet) => (
             [(header::CONTENT_TYPE, "application/json")],
             status::to_json(&fleet.devices),
@@ -96,7 +99,8 @@ async fn devices(State(app): State<App>) -> Response {
 }
 
 async fn metrics_text(State(app): State<App>) -> Response {
-    match read_fleet(app.config).await {
+    let config = Arc::clone(&*app.config.borrow());
+    match read_fleet(config).await {
         Ok(fleet) => {
             let counters = metrics::global().snapshot();
             let text = exposition::render(&counters, &fleet, Timestamp::now());

@@ -14,9 +14,10 @@
 //! `WATCHDOG=1`, so a wedged loop stops the pings rather than a free-running timer hiding it.
 
 use std::mem;
+use std::sync::Arc;
 
 use jiff::Timestamp;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -74,6 +75,7 @@ pub async fn run(options: RunOptions) -> Result<(), KeeperError> {
     let mut liveness = Liveness {
         health,
         service,
+        configs: admin.configs(),
         shown: String::new(),
     };
     liveness.ready(&supervisor);
@@ -194,6 +196,8 @@ async fn close(writer_task: WriterTask) -> Result<(), KeeperError> {
 struct Liveness {
     health: Health,
     service: Service,
+    /// The configuration the admin server reads devices by: replaced after every reload.
+    configs: watch::Sender<Arc<Config>>,
     /// The summary last shown, so `STATUS=` is sent only when it changes.
     shown: String,
 }
@@ -201,6 +205,8 @@ struct Liveness {
 impl Liveness {
     /// `READY=1` with the fleet summary: after start-up and after every reload.
     fn ready(&mut self, supervisor: &Supervisor) {
+        self.configs
+            .send_replace(Arc::new(supervisor.config().clone()));
         let summary = supervisor.summary();
         self.health.set_summary(summary.clone());
         self.shown = summary.clone();

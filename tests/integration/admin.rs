@@ -190,3 +190,37 @@ async fn an_address_in_use_is_a_start_up_error_naming_it() {
     );
     drop(taken);
 }
+
+#[tokio::test]
+async fn devices_added_by_a_reload_are_listed_by_the_admin_server() {
+    let sim = start_sim(
+        "[[device]]\nvendor = \"gewe\"\nid = \"wx_a\"\n[[device]]\nvendor = \"gewe\"\nid = \"wx_b\"\n",
+    )
+    .await;
+    let hook = Receiver::start().await;
+    let dir = tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let one = "[[device]]\nname = \"a\"\nprovider = \"gewe\"\nid = \"wx_a\"\n";
+    let text = |devices: &str| with_admin(&config_full(dir.path(), &sim, &hook, "", "", devices));
+    let mut daemon = Daemon::start(dir.path(), &text(one));
+    let base = admin_base(&daemon).await;
+    let names = |body: &str| -> Vec<String> {
+        let devices: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+        let list = devices.as_array().cloned().unwrap_or_default();
+        list.iter()
+            .filter_map(|d| d["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let (_, before) = get(&format!("{base}/v1/devices")).await;
+    assert_eq!(names(&before), ["a"]);
+
+    let two = format!("{one}[[device]]\nname = \"b\"\nprovider = \"gewe\"\nid = \"wx_b\"\n");
+    crate::keeper::harness::write_config(dir.path(), &text(&two));
+    daemon.signal("HUP");
+    daemon
+        .wait_event("the reload", |e| e["event"] == "config.reloaded")
+        .await;
+    let (status, after) = get(&format!("{base}/v1/devices")).await;
+    assert_eq!(status, 200);
+    assert_eq!(names(&after), ["a", "b"]);
+    assert_eq!(daemon.stop().await.code(), Some(0));
+}
