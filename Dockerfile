@@ -1,3 +1,4 @@
+# syntax=docker/dockerfile:1
 # session-keeper container image: a Rust build stage and a slim Debian runtime.
 #
 #     docker build -t session-keeper .

@@ -82,7 +82,8 @@ impl Admin {
             address = Some(bound);
         }
         let devices: Vec<String> = config.devices.iter().map(|d| d.name.clone()).collect();
-        tracker.spawn(first_round(devices, health.clone(), stop.clone()));
+        let now = configs.subscribe();
+        tracker.spawn(first_round(devices, now, health.clone(), stop.clone()));
         Ok(Admin {
             address,
             configs,
@@ -103,18 +104,42 @@ impl Admin {
         self.configs.clone()
     }
 
-    /// Stops the server and the watcher and waits for both.
-    pub async fn stop(self) {
+    /// Stops the server and the watcher and waits for both, at most `grace`: a client
+    /// holding a connection open must not hold up the daemon's exit.
+    pub async fn stop(self, grace: Duration) {
         self.stop.cancel();
         self.tracker.close();
-        self.tracker.wait().await;
+        if tokio::time::timeout(grace, self.tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                event = "admin.failed",
+                "admin HTTP connections still open after shutdown_grace; abandoned"
+            );
+        }
     }
 }
 
-/// Marks the first probe round done once each of `devices` has completed a probe.
-async fn first_round(devices: Vec<String>, health: Health, stop: CancellationToken) {
+/// Marks the first probe round done once each of `devices` (configured at start) still
+/// configured `now` has completed a probe: a device removed by a reload before its first
+/// probe must not keep the daemon unready for good.
+async fn first_round(
+    devices: Vec<String>,
+    now: watch::Receiver<Arc<Config>>,
+    health: Health,
+    stop: CancellationToken,
+) {
     loop {
-        if metrics::global().all_probed(devices.iter().map(String::as_str)) {
+        let still: Vec<String> = {
+            let config = now.borrow();
+            devices
+                .iter()
+                .filter(|name| config.devices.iter().any(|d| &d.name == *name))
+                .cloned()
+                .collect()
+        };
+        if metrics::global().all_probed(still.iter().map(String::as_str)) {
             health.mark_first_round_done();
             return;
         }

@@ -22,9 +22,9 @@ base_url = "http://127.0.0.1:9/gewe/v2/api"
 token = "t"
 
 [[device]]
-name = "d1"
+name = "admin-test-d1"
 provider = "gewe"
-id = "wx_d1"
+id = "wx_admin_test_d1"
 "#,
         state_dir.display()
     );
@@ -63,7 +63,7 @@ async fn healthz_follows_the_tick_and_readyz_the_first_round() {
         (status, body.trim()),
         (503, "not ready: first probe round not done")
     );
-    metrics::global().probed("d1");
+    metrics::global().probed("admin-test-d1");
     let ready = async {
         while !health.is_ready() {
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -73,7 +73,7 @@ async fn healthz_follows_the_tick_and_readyz_the_first_round() {
         .await
         .unwrap();
     assert_eq!(get(address, "/readyz").await.0, 200);
-    admin.stop().await;
+    admin.stop(Duration::from_secs(5)).await;
 }
 
 #[tokio::test]
@@ -86,7 +86,7 @@ async fn without_a_store_every_device_is_unknown() {
     let (status, body) = get(address, "/v1/devices").await;
     assert_eq!(status, 200);
     let devices: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(devices[0]["name"], "d1");
+    assert_eq!(devices[0]["name"], "admin-test-d1");
     assert_eq!(devices[0]["state"], "unknown");
     let (status, text) = get(address, "/metrics").await;
     assert_eq!(status, 200);
@@ -94,7 +94,7 @@ async fn without_a_store_every_device_is_unknown() {
         text.contains("session_keeper_devices{state=\"unknown\"} 1\n"),
         "{text}"
     );
-    admin.stop().await;
+    admin.stop(Duration::from_secs(5)).await;
 }
 
 #[tokio::test]
@@ -104,5 +104,5 @@ async fn no_listen_address_means_no_server() {
     config.daemon.admin_listen = None;
     let admin = Admin::start(&config, &Health::new(), TICK).await.unwrap();
     assert_eq!(admin.address(), None);
-    admin.stop().await;
+    admin.stop(Duration::from_secs(5)).await;
 }

@@ -51,12 +51,13 @@ pub async fn run(options: RunOptions) -> Result<(), KeeperError> {
         providers = config.providers.len(),
         "session-keeper starting"
     );
+    let grace = config.daemon.shutdown_grace;
     let (sweeper, admin) = begin(&config, &health, service.tick_period()).await?;
     let running = match start(config, &sweeper).await {
         Ok(running) => running,
         Err(e) => {
             sweeper.stop().await;
-            admin.stop().await;
+            admin.stop(grace).await;
             return Err(e);
         }
     };
@@ -87,7 +88,7 @@ pub async fn run(options: RunOptions) -> Result<(), KeeperError> {
     supervisor.shutdown(grace).await;
     ledger.stop(grace).await;
     let closed = close(writer_task).await;
-    admin.stop().await;
+    admin.stop(grace).await;
     tracing::info!(event = "daemon.stopped", "session-keeper stopped");
     closed
 }
