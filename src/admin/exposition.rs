@@ -6,6 +6,7 @@
 //! Every device state and incident kind is always listed (0 when none), so an alert rule
 //! never sees a series vanish.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use jiff::Timestamp;
@@ -43,64 +44,55 @@ pub struct Fleet {
 pub fn render(counters: &Counters, fleet: &Fleet, now: Timestamp) -> String {
     let mut out = String::new();
     gauges(&mut out, fleet, now);
-    header(
+    counter(
         &mut out,
         "session_keeper_probes_total",
-        "counter",
         "Probes by vendor and result (online, offline, unknown).",
+        ["vendor", "result"],
+        &counters.probes,
     );
-    for ((vendor, result), n) in &counters.probes {
-        sample(
-            &mut out,
-            "session_keeper_probes_total",
-            &[("vendor", vendor), ("result", result)],
-            *n as f64,
-        );
-    }
     histograms(&mut out, counters);
-    header(
+    counter(
         &mut out,
         "session_keeper_ladder_steps_total",
-        "counter",
         "Ladder rungs by step (reconnect, second_login) and outcome.",
+        ["step", "outcome"],
+        &counters.ladder,
     );
-    for ((step, outcome), n) in &counters.ladder {
-        sample(
-            &mut out,
-            "session_keeper_ladder_steps_total",
-            &[("step", step), ("outcome", outcome)],
-            *n as f64,
-        );
-    }
-    header(
+    counter(
         &mut out,
         "session_keeper_notifications_total",
-        "counter",
         "Notification sends by channel kind and result (sent, failed).",
+        ["channel", "result"],
+        &counters.notifications,
     );
-    for ((channel, result), n) in &counters.notifications {
-        sample(
-            &mut out,
-            "session_keeper_notifications_total",
-            &[("channel", channel), ("result", result)],
-            *n as f64,
-        );
-    }
-    header(
+    counter(
         &mut out,
         "session_keeper_token_refreshes_total",
-        "counter",
         "Token refreshes by provider and result (ok, failed).",
+        ["provider", "result"],
+        &counters.token_refreshes,
     );
-    for ((provider, result), n) in &counters.token_refreshes {
+    out
+}
+
+/// One counter family with two labels: its header, then a sample per label pair.
+fn counter<A: AsRef<str>, B: AsRef<str>>(
+    out: &mut String,
+    name: &str,
+    help: &str,
+    labels: [&str; 2],
+    values: &BTreeMap<(A, B), u64>,
+) {
+    header(out, name, "counter", help);
+    for ((a, b), n) in values {
         sample(
-            &mut out,
-            "session_keeper_token_refreshes_total",
-            &[("provider", provider), ("result", result)],
+            out,
+            name,
+            &[(labels[0], a.as_ref()), (labels[1], b.as_ref())],
             *n as f64,
         );
     }
-    out
 }
 
 fn gauges(out: &mut String, fleet: &Fleet, now: Timestamp) {
