@@ -2,12 +2,13 @@
 //! (`unshare --user --map-root-user --pid --fork --mount-proc`), optionally with a shell
 //! prologue that remounts `/` read-only first, and collects its JSON log events.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
+
+use crate::keeper::harness::capture_stderr;
 
 /// How long any condition may take: generous, the tests share two loaded cores.
 pub const LIMIT: Duration = Duration::from_secs(30);
@@ -66,25 +67,12 @@ impl Contained {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start unshare: {e}"));
-        let events = Arc::new(Mutex::new(Vec::new()));
-        let other = Arc::new(Mutex::new(Vec::new()));
-        let stderr = child.stderr.take();
-        let (ev, ot) = (Arc::clone(&events), Arc::clone(&other));
-        let reader = std::thread::spawn(move || {
-            let Some(stderr) = stderr else { return };
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                match serde_json::from_str::<Value>(&line) {
-                    Ok(value) if value.is_object() => lock(&ev).push(value),
-                    _ => lock(&ot).push(line),
-                }
-            }
-        });
+        let (events, other, reader) = capture_stderr(&mut child);
         Contained {
             child,
             events,
             other,
-            reader: Some(reader),
+            reader,
         }
     }
 

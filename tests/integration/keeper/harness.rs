@@ -132,6 +132,33 @@ pub fn is(event: &Value, name: &str, device: &str) -> bool {
     event["event"] == name && event["device"] == device
 }
 
+/// The JSON events and other lines a child writes to stderr (piped), collected by a reader
+/// thread: the daemon's log, wherever it runs.
+pub type Captured = (
+    Arc<Mutex<Vec<Value>>>,
+    Arc<Mutex<Vec<String>>>,
+    Option<std::thread::JoinHandle<()>>,
+);
+
+/// Starts collecting `child`'s stderr: JSON objects as events, anything else as lines.
+pub fn capture_stderr(child: &mut Child) -> Captured {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let other = Arc::new(Mutex::new(Vec::new()));
+    let stderr = child.stderr.take();
+    let (ev, ot) = (Arc::clone(&events), Arc::clone(&other));
+    let reader = std::thread::spawn(move || {
+        let Some(stderr) = stderr else { return };
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            match serde_json::from_str::<Value>(&line) {
+                Ok(value) if value.is_object() => lock(&ev).push(value),
+                _ => lock(&ot).push(line),
+            }
+        }
+    });
+    (events, other, Some(reader))
+}
+
 /// A running daemon; killed when dropped.
 pub struct Daemon {
     child: Child,
@@ -202,25 +229,12 @@ impl Daemon {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start the daemon: {e}"));
-        let events = Arc::new(Mutex::new(Vec::new()));
-        let other = Arc::new(Mutex::new(Vec::new()));
-        let stderr = child.stderr.take();
-        let (ev, ot) = (Arc::clone(&events), Arc::clone(&other));
-        let reader = std::thread::spawn(move || {
-            let Some(stderr) = stderr else { return };
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                match serde_json::from_str::<Value>(&line) {
-                    Ok(value) if value.is_object() => lock(&ev).push(value),
-                    _ => lock(&ot).push(line),
-                }
-            }
-        });
+        let (events, other, reader) = capture_stderr(&mut child);
         Daemon {
             child,
             events,
             other,
-            reader: Some(reader),
+            reader,
             config_path,
         }
     }
