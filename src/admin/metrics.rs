@@ -61,10 +61,11 @@ impl Histogram {
 /// Everything counted so far; [`Registry::snapshot`] copies it for rendering.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Counters {
-    /// Probes by (vendor, result).
-    pub probes: BTreeMap<(String, &'static str), u64>,
+    /// Probes by (vendor, result); vendor kinds are a fixed set, so recording allocates
+    /// nothing on the per-probe path.
+    pub probes: BTreeMap<(&'static str, &'static str), u64>,
     /// Probe latency by vendor.
-    pub probe_seconds: BTreeMap<String, Histogram>,
+    pub probe_seconds: BTreeMap<&'static str, Histogram>,
     /// Ladder rungs by (step, outcome).
     pub ladder: BTreeMap<(&'static str, &'static str), u64>,
     /// Notification sends by (channel, result).
@@ -114,19 +115,18 @@ impl Registry {
     }
 
     /// A device's probe answered `result` after `took`.
-    pub fn probe(&self, vendor: &str, result: ProbeResult, took: Duration) {
+    pub fn probe(&self, vendor: &'static str, result: ProbeResult, took: Duration) {
         self.with(|c| {
-            *c.probes
-                .entry((vendor.to_owned(), result.as_str()))
-                .or_default() += 1;
+            *c.probes.entry((vendor, result.as_str())).or_default() += 1;
             c.probe_seconds
-                .entry(vendor.to_owned())
+                .entry(vendor)
                 .or_default()
                 .observe(took.as_secs_f64());
         });
     }
 
-    /// `device` has completed a probe of its own (the first-round readiness counts these).
+    /// `device` has completed a probe of its own (the first-round readiness counts these);
+    /// a runner reports only its first.
     pub fn probed(&self, device: &str) {
         let mut inner = self.lock();
         if !inner.probed.contains(device) {
@@ -192,8 +192,8 @@ mod tests {
         registry.probe("gewe", ProbeResult::Offline, Duration::from_secs(3));
         registry.probe("gewe", ProbeResult::Online, Duration::from_millis(20));
         let counters = registry.snapshot();
-        assert_eq!(counters.probes[&("gewe".to_owned(), "offline")], 2);
-        assert_eq!(counters.probes[&("gewe".to_owned(), "online")], 1);
+        assert_eq!(counters.probes[&("gewe", "offline")], 2);
+        assert_eq!(counters.probes[&("gewe", "online")], 1);
         let histogram = &counters.probe_seconds["gewe"];
         assert_eq!(histogram.count, 3);
         assert_eq!(histogram.buckets[0], 1, "only 20 ms is at or below 50 ms");

@@ -62,6 +62,8 @@ struct Live {
     /// poll interval rather than a busy loop.
     last_wake: Option<Timestamp>,
     jitter: Jitter,
+    /// Whether this runner's first probe was reported for readiness (once, not per probe).
+    first_probe_reported: bool,
 }
 
 impl Runner {
@@ -80,6 +82,7 @@ impl Runner {
             w_id: None,
             last_wake: None,
             jitter: Jitter::new(),
+            first_probe_reported: false,
         };
         live.main_loop().await;
         live.persist();

@@ -77,7 +77,10 @@ impl Live {
     async fn probes(&mut self, kick_check: bool) -> Option<Vec<Event>> {
         let primary = Arc::clone(&self.setup.primary);
         let answer = self.probe_primary(&primary).await?;
-        metrics::global().probed(&self.setup.device.name);
+        if !self.first_probe_reported {
+            self.first_probe_reported = true;
+            metrics::global().probed(&self.setup.device.name);
+        }
         let mut events = vec![Event::Probe {
             source: Source::Primary,
             answer,
