@@ -2,7 +2,7 @@
 //! the Chinese ones, word for word where the languages allow.
 
 use super::Tone;
-use super::phrases::{Label, Phrases, Target, Unit};
+use super::phrases::{DurationWords, Label, Phrases, Target, Unit};
 use super::steps::Step;
 use crate::incident::IncidentKind;
 
@@ -224,15 +224,13 @@ impl Phrases for En {
         " → "
     }
 
-    fn duration(&self, seconds: u64) -> String {
-        let (days, hours, minutes) = (seconds / 86_400, seconds / 3600 % 24, seconds / 60 % 60);
-        match (days, hours, minutes) {
-            (0, 0, 0) => "under a minute".to_owned(),
-            (0, 0, m) => format!("{m}m"),
-            (0, h, 0) => format!("{h}h"),
-            (0, h, m) => format!("{h}h {m}m"),
-            (d, 0, _) => format!("{d}d"),
-            (d, h, _) => format!("{d}d {h}h"),
+    fn duration_words(&self) -> DurationWords {
+        DurationWords {
+            under_a_minute: "under a minute",
+            minute: "m",
+            hour: "h",
+            day: "d",
+            join: " ",
         }
     }
 

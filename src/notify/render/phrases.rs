@@ -11,6 +11,21 @@ use super::steps::Step;
 use crate::config::Language;
 use crate::incident::IncidentKind;
 
+/// The words a duration is written with (units follow the number directly).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct DurationWords {
+    /// Less than a minute.
+    pub under_a_minute: &'static str,
+    /// After minutes.
+    pub minute: &'static str,
+    /// After hours.
+    pub hour: &'static str,
+    /// After days.
+    pub day: &'static str,
+    /// Between two units.
+    pub join: &'static str,
+}
+
 /// The labelled facts of a message ("设备：sales-01").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Label {
@@ -92,8 +107,22 @@ pub(super) trait Phrases: Sync {
     fn step(&self, step: &Step<'_>, times: u32) -> String;
     /// Between the steps tried, in order.
     fn step_separator(&self) -> &'static str;
-    /// A span of time, whole seconds, for people ("2天3小时", "2d 3h").
-    fn duration(&self, seconds: u64) -> String;
+    /// The words of a span of time; [`Phrases::duration`] puts them together.
+    fn duration_words(&self) -> DurationWords;
+    /// A span of time, whole seconds, for people ("2天3小时", "2d 3h"): days and hours, or
+    /// hours and minutes, never more than two units.
+    fn duration(&self, seconds: u64) -> String {
+        let w = self.duration_words();
+        let (days, hours, minutes) = (seconds / 86_400, seconds / 3600 % 24, seconds / 60 % 60);
+        match (days, hours, minutes) {
+            (0, 0, 0) => w.under_a_minute.to_owned(),
+            (0, 0, m) => format!("{m}{}", w.minute),
+            (0, h, 0) => format!("{h}{}", w.hour),
+            (0, h, m) => format!("{h}{}{}{m}{}", w.hour, w.join, w.minute),
+            (d, 0, _) => format!("{d}{}", w.day),
+            (d, h, _) => format!("{d}{}{}{h}{}", w.day, w.join, w.hour),
+        }
+    }
     /// The deadline still ahead: "2026-11-24 16:00 CST（还剩 2天23小时）".
     fn deadline_ahead(&self, local: &str, left: &str) -> String;
     /// The deadline already passed.

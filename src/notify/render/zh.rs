@@ -2,7 +2,7 @@
 //! these gateways read in their WeCom, DingTalk and Feishu groups.
 
 use super::Tone;
-use super::phrases::{Label, Phrases, Target, Unit};
+use super::phrases::{DurationWords, Label, Phrases, Target, Unit};
 use super::steps::Step;
 use crate::incident::IncidentKind;
 
@@ -186,15 +186,13 @@ impl Phrases for Zh {
         " → "
     }
 
-    fn duration(&self, seconds: u64) -> String {
-        let (days, hours, minutes) = (seconds / 86_400, seconds / 3600 % 24, seconds / 60 % 60);
-        match (days, hours, minutes) {
-            (0, 0, 0) => "不到 1 分钟".to_owned(),
-            (0, 0, m) => format!("{m}分钟"),
-            (0, h, 0) => format!("{h}小时"),
-            (0, h, m) => format!("{h}小时{m}分钟"),
-            (d, 0, _) => format!("{d}天"),
-            (d, h, _) => format!("{d}天{h}小时"),
+    fn duration_words(&self) -> DurationWords {
+        DurationWords {
+            under_a_minute: "不到 1 分钟",
+            minute: "分钟",
+            hour: "小时",
+            day: "天",
+            join: "",
         }
     }
 
