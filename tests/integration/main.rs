@@ -7,6 +7,7 @@ mod config_fixtures;
 mod container;
 mod demo;
 mod keeper;
+mod logged;
 mod notify;
 mod notify_test;
 mod sim_api;

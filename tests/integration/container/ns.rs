@@ -2,13 +2,12 @@
 //! (`unshare --user --map-root-user --pid --fork --mount-proc`), optionally with a shell
 //! prologue that remounts `/` read-only first, and collects its JSON log events.
 
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, ExitStatus};
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::keeper::harness::capture_stderr;
+use crate::logged::{Logged, signal};
 
 /// How long any condition may take: generous, the tests share two loaded cores.
 pub const LIMIT: Duration = Duration::from_secs(30);
@@ -52,52 +51,37 @@ pub fn unshare() -> Command {
 
 /// A namespaced daemon; killed (with everything in its namespace) when dropped.
 pub struct Contained {
-    child: Child,
-    events: Arc<Mutex<Vec<Value>>>,
-    other: Arc<Mutex<Vec<String>>>,
-    reader: Option<std::thread::JoinHandle<()>>,
+    process: Logged,
 }
 
 impl Contained {
     /// Starts `cmd` (an [`unshare`] command line) with stderr collected.
-    pub fn start(mut cmd: Command) -> Contained {
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start unshare: {e}"));
-        let (events, other, reader) = capture_stderr(&mut child);
+    pub fn start(cmd: Command) -> Contained {
         Contained {
-            child,
-            events,
-            other,
-            reader,
+            process: Logged::spawn(cmd, "unshare"),
         }
     }
 
     /// A copy of every JSON event so far.
     pub fn events(&self) -> Vec<Value> {
-        lock(&self.events).clone()
+        self.process.events()
     }
 
     /// Every stderr line that was not a JSON event.
     pub fn other(&self) -> Vec<String> {
-        lock(&self.other).clone()
+        self.process.other()
     }
 
     /// Everything on stderr, for failure messages.
     pub fn log(&self) -> String {
-        let mut text: Vec<String> = self.events().iter().map(Value::to_string).collect();
-        text.extend(self.other());
-        text.join("\n")
+        self.process.log()
     }
 
     /// Waits until some event matches `check`; panics with the log after [`LIMIT`].
     pub async fn wait_event(&mut self, what: &str, check: impl Fn(&Value) -> bool) {
         let deadline = tokio::time::Instant::now() + LIMIT;
         while !self.events().iter().any(&check) {
-            if let Ok(Some(status)) = self.child.try_wait() {
+            if let Some(status) = self.process.exited() {
                 panic!("exited ({status}) before {what}; log:\n{}", self.log());
             }
             if tokio::time::Instant::now() >= deadline {
@@ -110,7 +94,7 @@ impl Contained {
     /// The host PID of the namespace's PID 1 (the child `unshare` forked), checked to be the
     /// daemon and to be PID 1 inside its namespace.
     pub fn init_pid(&self) -> u32 {
-        let children = children_of(self.child.id());
+        let children = children_of(self.process.id());
         let [pid] = children.as_slice() else {
             panic!("unshare should have one child, found {children:?}");
         };
@@ -128,42 +112,12 @@ impl Contained {
 
     /// Sends `name` (`"TERM"`, `"INT"`) to the namespace's PID 1 with kill(1).
     pub fn signal_init(&self, name: &str) {
-        let pid = self.init_pid();
-        let status = Command::new("kill")
-            .arg(format!("-{name}"))
-            .arg(pid.to_string())
-            .status()
-            .unwrap_or_else(|e| panic!("cannot run kill: {e}"));
-        assert!(status.success(), "kill -{name} {pid} failed");
+        signal(self.init_pid(), name);
     }
 
     /// Waits (at most [`LIMIT`]) for `unshare` to exit; it exits as its PID 1 did.
     pub async fn wait_exit(&mut self) -> ExitStatus {
-        let deadline = tokio::time::Instant::now() + LIMIT;
-        loop {
-            match self.child.try_wait() {
-                Ok(Some(status)) => {
-                    if let Some(reader) = self.reader.take() {
-                        let _ = reader.join();
-                    }
-                    return status;
-                }
-                Ok(None) if tokio::time::Instant::now() < deadline => {
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-                Ok(None) => panic!("the daemon did not exit; log:\n{}", self.log()),
-                Err(e) => panic!("cannot wait for unshare: {e}"),
-            }
-        }
-    }
-}
-
-impl Drop for Contained {
-    fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
+        self.process.wait_exit().await
     }
 }
 
@@ -183,8 +137,4 @@ fn parent_of(pid: u32) -> Option<u32> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let after_comm = &stat[stat.rfind(')')? + 1..];
     after_comm.split_whitespace().nth(1)?.parse().ok()
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }

@@ -9,15 +9,15 @@
 //! daemon.stop().await; // SIGTERM, then the exit status
 //! ```
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::process::{Command, ExitStatus, Output};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
 
 use super::receiver::Receiver;
+use crate::logged::{Logged, signal};
 use crate::support::{TestSim, eventually};
 
 /// How long any condition may take: generous, the tests share two loaded cores.
@@ -132,41 +132,9 @@ pub fn is(event: &Value, name: &str, device: &str) -> bool {
     event["event"] == name && event["device"] == device
 }
 
-/// The JSON events and other lines a child writes to stderr (piped), collected by a reader
-/// thread: the daemon's log, wherever it runs.
-pub type Captured = (
-    Arc<Mutex<Vec<Value>>>,
-    Arc<Mutex<Vec<String>>>,
-    Option<std::thread::JoinHandle<()>>,
-);
-
-/// Starts collecting `child`'s stderr: JSON objects as events, anything else as lines.
-pub fn capture_stderr(child: &mut Child) -> Captured {
-    let events = Arc::new(Mutex::new(Vec::new()));
-    let other = Arc::new(Mutex::new(Vec::new()));
-    let stderr = child.stderr.take();
-    let (ev, ot) = (Arc::clone(&events), Arc::clone(&other));
-    let reader = std::thread::spawn(move || {
-        let Some(stderr) = stderr else { return };
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            match serde_json::from_str::<Value>(&line) {
-                Ok(value) if value.is_object() => lock(&ev).push(value),
-                _ => lock(&ot).push(line),
-            }
-        }
-    });
-    (events, other, Some(reader))
-}
-
 /// A running daemon; killed when dropped.
 pub struct Daemon {
-    child: Child,
-    /// Every JSON line on stderr, in order.
-    events: Arc<Mutex<Vec<Value>>>,
-    /// Every other stderr line.
-    other: Arc<Mutex<Vec<String>>>,
-    reader: Option<std::thread::JoinHandle<()>>,
+    process: Logged,
     /// The configuration file.
     pub config_path: PathBuf,
 }
@@ -219,29 +187,20 @@ impl Daemon {
     /// Like [`Daemon::start`], with extra environment variables (e.g. `NOTIFY_SOCKET`).
     pub fn start_with_env(dir: &Path, config: &str, env: &[(&str, &str)]) -> Daemon {
         let config_path = write_config(dir, config);
-        let mut child = bin()
-            .envs(env.iter().copied())
+        let mut cmd = bin();
+        cmd.envs(env.iter().copied())
             .arg("run")
             .arg("-c")
-            .arg(&config_path)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start the daemon: {e}"));
-        let (events, other, reader) = capture_stderr(&mut child);
+            .arg(&config_path);
         Daemon {
-            child,
-            events,
-            other,
-            reader,
+            process: Logged::spawn(cmd, "the daemon"),
             config_path,
         }
     }
 
     /// A copy of every event so far.
     pub fn events(&self) -> Vec<Value> {
-        lock(&self.events).clone()
+        self.process.events()
     }
 
     /// The events named `name` about `device`.
@@ -254,9 +213,7 @@ impl Daemon {
 
     /// Everything on stderr, for failure messages.
     pub fn log(&self) -> String {
-        let mut text: Vec<String> = self.events().iter().map(Value::to_string).collect();
-        text.extend(lock(&self.other).iter().cloned());
-        text.join("\n")
+        self.process.log()
     }
 
     /// Waits until an event matches `check`; panics (with the log) after [`LIMIT`].
@@ -308,47 +265,18 @@ impl Daemon {
 
     /// Sends a signal (`"TERM"`, `"HUP"`, ...) with kill(1).
     pub fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .arg(format!("-{name}"))
-            .arg(self.child.id().to_string())
-            .status()
-            .unwrap_or_else(|e| panic!("cannot run kill: {e}"));
-        assert!(status.success(), "kill -{name} failed");
+        signal(self.process.id(), name);
     }
 
     /// Waits for the process to exit (at most [`LIMIT`]) and returns its status.
     pub async fn wait_exit(&mut self) -> ExitStatus {
-        let deadline = tokio::time::Instant::now() + LIMIT;
-        loop {
-            match self.child.try_wait() {
-                Ok(Some(status)) => {
-                    if let Some(reader) = self.reader.take() {
-                        let _ = reader.join();
-                    }
-                    return status;
-                }
-                Ok(None) if tokio::time::Instant::now() < deadline => {
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-                Ok(None) => panic!("the daemon did not exit; log:\n{}", self.log()),
-                Err(e) => panic!("cannot wait for the daemon: {e}"),
-            }
-        }
+        self.process.wait_exit().await
     }
 
     /// SIGTERM, then the exit status.
     pub async fn stop(&mut self) -> ExitStatus {
         self.signal("TERM");
         self.wait_exit().await
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
     }
 }
 
