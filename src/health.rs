@@ -1,12 +1,11 @@
 //! The daemon's liveness and readiness, shared between the keeper (which reports) and what
-//! answers for it: systemd's watchdog and `STATUS=`, the admin server's `/healthz` and
-//! `/readyz`.
+//! answers for it: the admin server's `/healthz` and `/readyz`.
 //!
 //! The supervisor loop ticks it, so a wedged supervisor shows up as a stale tick, never as a
 //! free-running timer that keeps saying "alive".
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
 
@@ -24,8 +23,6 @@ struct Inner {
     store_open: AtomicBool,
     /// Every device configured at start has been probed at least once.
     first_round_done: AtomicBool,
-    /// A one-line fleet summary ("98 online, 1 awaiting confirm, 1 needs login").
-    summary: Mutex<String>,
 }
 
 impl Health {
@@ -74,24 +71,6 @@ impl Health {
     pub fn first_round_done(&self) -> bool {
         self.inner.first_round_done.load(Ordering::Acquire)
     }
-
-    /// Replaces the fleet summary.
-    pub fn set_summary(&self, summary: String) {
-        *self
-            .inner
-            .summary
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = summary;
-    }
-
-    /// The latest fleet summary (empty before the first).
-    pub fn summary(&self) -> String {
-        self.inner
-            .summary
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
-    }
 }
 
 #[cfg(test)]
@@ -99,7 +78,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn clones_share_ticks_readiness_and_summary() {
+    fn clones_share_ticks_and_readiness() {
         let health = Health::new();
         let seen = health.clone();
         assert_eq!(seen.last_tick(), None);
@@ -109,9 +88,7 @@ mod tests {
         health.mark_store_open();
         assert!(!seen.is_ready(), "not ready before the first probe round");
         health.mark_first_round_done();
-        health.set_summary("2 online".into());
         assert_eq!(seen.last_tick(), Some(at));
         assert!(seen.is_ready());
-        assert_eq!(seen.summary(), "2 online");
     }
 }

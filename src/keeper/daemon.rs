@@ -209,7 +209,6 @@ impl Liveness {
         self.configs
             .send_replace(Arc::new(supervisor.config().clone()));
         let summary = supervisor.summary();
-        self.health.set_summary(summary.clone());
         self.shown = summary.clone();
         self.service.notify(&Message::Ready {
             status: Some(summary),
@@ -221,7 +220,6 @@ impl Liveness {
         self.health.tick(Timestamp::now());
         let summary = supervisor.summary();
         let status = (summary != self.shown).then(|| {
-            self.health.set_summary(summary.clone());
             self.shown = summary.clone();
             summary
         });
