@@ -142,6 +142,7 @@ use crate::config::{Policy, Window};
 use crate::incident::IncidentKind;
 use crate::vendor::{OfflineReason, Probe, ReconnectOutcome, SecondLogin, VendorError, VendorKind};
 
+pub(crate) use state::split_times;
 pub use state::{DeviceState, Episode, Phase};
 
 use probe::{Counters, InFlight};

@@ -157,8 +157,9 @@ impl Episode {
     }
 }
 
-/// `"x (3 times)"` → `("x", 3)`; anything else → `(step, 1)`.
-fn split_times(step: &str) -> (&str, u32) {
+/// `"x (3 times)"` → `("x", 3)`; anything else → `(step, 1)`: how an episode's step list
+/// counts a repeated step, read back by whoever shows the steps (the notification renderer).
+pub(crate) fn split_times(step: &str) -> (&str, u32) {
     let counted = step
         .strip_suffix(" times)")
         .and_then(|rest| rest.rsplit_once(" ("))

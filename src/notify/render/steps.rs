@@ -2,7 +2,10 @@
 //! second_login.rs), read back into their meaning so each language can say them in its own
 //! words. A step this build does not know is shown as written.
 //!
-//! The ladder writes a repeated outcome as `"<step> (N times)"`; [`parse`] splits the count off.
+//! The ladder writes a repeated outcome as `"<step> (N times)"`; [`parse`] splits the count off
+//! with the machine's own reader of that spelling.
+
+use crate::keeper::machine::split_times;
 
 /// One step the keeper tried, as the ladder wrote it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,15 +73,6 @@ fn meaning(text: &str) -> Step<'_> {
     } else {
         Step::Other(text)
     }
-}
-
-/// `"x (3 times)"` → `("x", 3)`; anything else → `(step, 1)` (the ladder's own spelling).
-fn split_times(step: &str) -> (&str, u32) {
-    let counted = step
-        .strip_suffix(" times)")
-        .and_then(|rest| rest.rsplit_once(" ("))
-        .and_then(|(text, n)| Some((text, n.parse().ok()?)));
-    counted.unwrap_or((step, 1))
 }
 
 /// The text inside the ladder's `{:?}` quotes (a JSON string for everyday text); as written
