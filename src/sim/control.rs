@@ -182,7 +182,8 @@ async fn login(State(app): State<App>, Path((v, id)): Path<(String, String)>) ->
 async fn set_fault(State(app): State<App>, Path(v): Path<String>, bytes: Bytes) -> Answer {
     let v = vendor(&v)?;
     let spec: FaultSpec = body(&bytes, "fault spec")?;
-    simulator(&app).set_vendor_fault(v, Some(spec));
+    spec.check().map_err(bad)?;
+    simulator(&app).set_vendor_fault(v, Some(spec.clone()));
     Ok(reply::json(&json!({"vendor": v, "fault": spec})))
 }
 

@@ -1,5 +1,6 @@
 //! The wrapper every vendor call goes through: it logs the call, applies an injected fault
-//! (the device's own, else the vendor's), and otherwise runs the vendor logic.
+//! (the device's own, else the endpoint's, else the vendor's), and otherwise runs the vendor
+//! logic. A vendor fault may cover only a share of the calls, spread evenly.
 //!
 //! Faults never touch `/_sim/`: the control router does not use this module.
 
@@ -13,7 +14,7 @@ use jiff::Timestamp;
 use serde_json::json;
 
 use super::calls::NewCall;
-use super::model::{DEFAULT_SLOW, Fault};
+use super::model::{DEFAULT_SLOW, Fault, FaultSpec};
 use super::{App, Shared, reply, wait};
 use crate::vendor::VendorKind;
 
@@ -54,6 +55,57 @@ pub(crate) enum Named<'a> {
     WId(&'a str),
 }
 
+/// A vendor's injected faults: the vendor-wide one and any per endpoint, each with how many
+/// calls it has seen (for its share).
+#[derive(Debug, Default)]
+pub(crate) struct VendorFaults {
+    all: Option<Active>,
+    endpoints: Vec<(String, Active)>,
+}
+
+#[derive(Debug)]
+struct Active {
+    spec: FaultSpec,
+    calls: u64,
+}
+
+impl Active {
+    /// Counts a call; true when this one is among the share that suffers the fault (call `n`
+    /// suffers it when `floor(n × share)` moves on, so 0.8 hits four calls of every five).
+    fn hit(&mut self) -> bool {
+        self.calls += 1;
+        let Some(share) = self.spec.share else {
+            return true;
+        };
+        let n = self.calls as f64;
+        (n * share).floor() > ((n - 1.0) * share).floor()
+    }
+}
+
+impl VendorFaults {
+    /// Sets the fault of the spec's scope (its endpoint, or the whole vendor).
+    pub(crate) fn set(&mut self, spec: FaultSpec) {
+        let active = Active { spec, calls: 0 };
+        match active.spec.endpoint.clone() {
+            None => self.all = Some(active),
+            Some(endpoint) => {
+                self.endpoints.retain(|(e, _)| *e != endpoint);
+                self.endpoints.push((endpoint, active));
+            }
+        }
+    }
+
+    /// The fault a call to `endpoint` suffers now, if any.
+    pub(crate) fn hit(&mut self, endpoint: &str) -> Option<FaultSpec> {
+        let own = self.endpoints.iter_mut().find(|(e, _)| e == endpoint);
+        let active = match own {
+            Some((_, active)) => active,
+            None => self.all.as_mut()?,
+        };
+        active.hit().then(|| active.spec.clone())
+    }
+}
+
 /// The device the call named (as stored, when known) and that device's own fault.
 fn resolve(
     sim: &Shared,
@@ -67,7 +119,7 @@ fn resolve(
     };
     let mut shelf = sim.store.lock(vendor);
     let key = match named {
-        Named::WId(w_id) => shelf.by_w_id(w_id),
+        Named::WId(w_id) => shelf.by_w_id(w_id).or_else(|| shelf.by_retired_w_id(w_id)),
         _ => None,
     };
     match shelf.get(key.as_deref().unwrap_or(text), now) {
@@ -105,7 +157,7 @@ where
         now,
     );
     let fault = own.or_else(|| {
-        sim.vendor_fault(call.vendor)
+        sim.vendor_fault(call.vendor, call.endpoint)
             .map(|f| (f.fault, f.slow.unwrap_or(DEFAULT_SLOW)))
     });
     let response = match fault {
@@ -122,6 +174,7 @@ where
             reply::abort()
         }
         Some((Fault::Http500, _)) => reply::internal_error(),
+        Some((Fault::Http502, _)) => reply::bad_gateway(),
         Some((Fault::Unknown, _)) => unknown(call.vendor),
         Some((Fault::Malformed, _)) => reply::raw_json(malformed_body(call.vendor)),
         Some((Fault::Close, _)) => reply::abort(),
@@ -167,6 +220,34 @@ mod tests {
                 "{body}"
             );
         }
+    }
+
+    #[test]
+    fn an_endpoint_fault_wins_and_a_share_hits_evenly() {
+        let mut faults = VendorFaults::default();
+        faults.set(FaultSpec::new(Fault::Http500));
+        faults.set(FaultSpec {
+            endpoint: Some("/secondLogin".into()),
+            share: Some(0.8),
+            ..FaultSpec::new(Fault::Slow)
+        });
+        assert_eq!(
+            faults.hit("/isOnline").map(|f| f.fault),
+            Some(Fault::Http500)
+        );
+        let hits: Vec<bool> = (0..10)
+            .map(|_| faults.hit("/secondLogin").is_some())
+            .collect();
+        assert_eq!(hits.iter().filter(|h| **h).count(), 8, "{hits:?}");
+        assert_eq!(&hits[..5], [false, true, true, true, true]);
+        faults.set(FaultSpec {
+            endpoint: Some("/secondLogin".into()),
+            ..FaultSpec::new(Fault::Close)
+        });
+        assert_eq!(
+            faults.hit("/secondLogin").map(|f| f.fault),
+            Some(Fault::Close)
+        );
     }
 
     #[test]

@@ -227,7 +227,7 @@ fn dialog_login(sim: &Shared, device: &mut Device, now: Timestamp, rules: Rules)
     if device.refuses_second_login(now, rules) {
         return fail("二次登录失败，请扫码登录");
     }
-    device.show_prompt(now, rules);
+    device.show_prompt(now, rules, None);
     // The answer's uuid is followed with checkLogin like a QR login's: same session slot.
     let uuid: Arc<str> = Arc::from(sim.store.ids.uuid());
     device.qr = Some(QrSession {

@@ -57,6 +57,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use model::{
     CallRecord, DevicePatch, DeviceSpec, DeviceView, Fault, FaultSpec, Reconnect, SecondLoginMode,
+    StaleWId,
 };
 pub use scenario::Scenario;
 
@@ -113,7 +114,7 @@ pub(crate) struct Shared {
     pub(crate) timing: Timing,
     pub(crate) credentials: Credentials,
     pub(crate) store: Store,
-    pub(crate) vendor_faults: Mutex<[Option<FaultSpec>; 4]>,
+    pub(crate) vendor_faults: Mutex<[faults::VendorFaults; 4]>,
     pub(crate) calls: CallLog,
     pub(crate) shrise: shrise::Tokens,
     /// Woken whenever a device may have come online (a person logs in, a patch sets it
@@ -170,9 +171,9 @@ impl Shared {
         for spec in scenario.devices {
             store.upsert(spec, created);
         }
-        let mut faults = [None; 4];
+        let mut faults: [faults::VendorFaults; 4] = Default::default();
         for (vendor, fault) in scenario.vendor_faults {
-            faults[vendor_slot(vendor)] = Some(fault);
+            faults[vendor_slot(vendor)].set(fault);
         }
         Shared {
             timing,
@@ -187,13 +188,14 @@ impl Shared {
         }
     }
 
-    /// The fault set for a whole vendor, if any.
-    pub(crate) fn vendor_fault(&self, vendor: VendorKind) -> Option<FaultSpec> {
-        let faults = self
+    /// The fault this call to `endpoint` of `vendor` suffers, if any: the endpoint's own
+    /// fault, else the vendor-wide one, each only for its share of calls.
+    pub(crate) fn vendor_fault(&self, vendor: VendorKind, endpoint: &str) -> Option<FaultSpec> {
+        let mut faults = self
             .vendor_faults
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        faults[vendor_slot(vendor)]
+        faults[vendor_slot(vendor)].hit(endpoint)
     }
 
     fn take_events(&self) -> Option<Vec<Event>> {
@@ -298,15 +300,20 @@ impl Simulator {
         self.shared.store.views(Timestamp::now())
     }
 
-    /// Sets (or with `None` clears) the fault every device of the vendor suffers; a device's
-    /// own fault still wins.
+    /// Sets the fault every device of the vendor suffers (on every endpoint, or on the
+    /// spec's `endpoint` only, replacing what that scope had), or with `None` clears every
+    /// fault of the vendor; a device's own fault still wins.
     pub fn set_vendor_fault(&self, vendor: VendorKind, fault: Option<FaultSpec>) {
         let mut faults = self
             .shared
             .vendor_faults
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        faults[vendor_slot(vendor)] = fault;
+        let slot = &mut faults[vendor_slot(vendor)];
+        match fault {
+            Some(fault) => slot.set(fault),
+            None => *slot = faults::VendorFaults::default(),
+        }
     }
 
     /// The logged vendor calls with `seq > since_seq`, oldest first (pass 0 for all).

@@ -40,6 +40,19 @@ pub enum SecondLoginMode {
     RefuseNested,
 }
 
+/// How WKTeam's `isOnline` answers a wId that rotated away (a login made a new one). Gateways
+/// differ: some say the wId is unknown, some answer `isOnline:false` as if the account were
+/// offline, which a keeper must not believe without looking the account up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StaleWId {
+    /// `{"code":"1001","message":"wId不存在或已失效"}`.
+    #[default]
+    Gone,
+    /// `{"code":"1000","data":{"isOnline":false}}`.
+    Offline,
+}
+
 /// A way the gateway misbehaves, applied before the vendor logic runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -59,10 +72,13 @@ pub enum Fault {
     Close,
     /// wechatpro answers `1001` + `未知异常`; the other vendors answer like `http500`.
     Unknown,
+    /// HTTP 502 with `Bad Gateway` (text/plain): a proxy in front of the gateway failing.
+    Http502,
 }
 
-/// A fault for a whole vendor (control API `PUT /_sim/faults/{vendor}` body).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// A fault for a whole vendor, or for one of its endpoints (control API
+/// `PUT /_sim/faults/{vendor}` body, scenario `[[vendor_fault]]`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaultSpec {
     /// What goes wrong.
@@ -74,6 +90,41 @@ pub struct FaultSpec {
         skip_serializing_if = "Option::is_none"
     )]
     pub slow: Option<Duration>,
+    /// Only calls to this endpoint (the path without prefix, e.g. `/secondLogin`) suffer it;
+    /// absent = every endpoint of the vendor. An endpoint's own fault wins over the vendor's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// The share of calls that suffer it, in `(0, 1]`, spread evenly and deterministically
+    /// (0.8: four calls of every five); absent = every call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share: Option<f64>,
+}
+
+impl FaultSpec {
+    /// `fault` on every call to every endpoint, with the default delay.
+    pub fn new(fault: Fault) -> FaultSpec {
+        FaultSpec {
+            fault,
+            ..FaultSpec::default()
+        }
+    }
+
+    /// Checks `share` and `endpoint`; the error names the bad value.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        if let Some(share) = self.share
+            && !(share > 0.0 && share <= 1.0)
+        {
+            return Err(format!("`share` must be in (0, 1], got {share}"));
+        }
+        if let Some(endpoint) = &self.endpoint
+            && !endpoint.starts_with('/')
+        {
+            return Err(format!(
+                "`endpoint` must be a path such as \"/secondLogin\", got {endpoint:?}"
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// The default delay of the `slow` fault.
@@ -113,6 +164,9 @@ pub struct DeviceSpec {
     /// GeWe `checkOnline` answers `true` even while the device is offline.
     #[serde(default)]
     pub phantom_online: bool,
+    /// wkteam: how `isOnline` answers the device's old wIds.
+    #[serde(default)]
+    pub stale_w_id: StaleWId,
     /// This device's own fault; it wins over a vendor fault unless it is `none`.
     #[serde(default)]
     pub fault: Fault,
@@ -135,6 +189,7 @@ impl DeviceSpec {
             second_login: SecondLoginMode::default(),
             confirm_after: DEFAULT_CONFIRM_AFTER,
             phantom_online: false,
+            stale_w_id: StaleWId::Gone,
             fault: Fault::None,
             slow: DEFAULT_SLOW,
         }
@@ -175,6 +230,9 @@ pub struct DevicePatch {
     /// New phantom-online flag.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phantom_online: Option<bool>,
+    /// New answer for old wIds (wkteam).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stale_w_id: Option<StaleWId>,
     /// New device fault.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault: Option<Fault>,
@@ -212,6 +270,8 @@ pub struct DeviceView {
     pub confirm_after: Duration,
     /// GeWe phantom-online flag.
     pub phantom_online: bool,
+    /// wkteam: how `isOnline` answers the device's old wIds.
+    pub stale_w_id: StaleWId,
     /// The device's own fault.
     pub fault: Fault,
     /// The delay for `fault = "slow"`.
@@ -370,11 +430,36 @@ mod tests {
     #[test]
     fn fault_spec_round_trips_with_humantime_slow() {
         let spec = FaultSpec {
-            fault: Fault::Slow,
             slow: Some(Duration::from_millis(1500)),
+            ..FaultSpec::new(Fault::Slow)
         };
         let text = serde_json::to_string(&spec).unwrap();
         assert_eq!(text, r#"{"fault":"slow","slow":"1s 500ms"}"#);
         assert_eq!(serde_json::from_str::<FaultSpec>(&text).unwrap(), spec);
+    }
+
+    #[test]
+    fn fault_spec_scopes_to_an_endpoint_and_a_share() {
+        let text = r#"{"fault":"http502","endpoint":"/isOnline","share":0.8}"#;
+        let spec: FaultSpec = serde_json::from_str(text).unwrap();
+        assert_eq!(spec.fault, Fault::Http502);
+        assert_eq!(spec.endpoint.as_deref(), Some("/isOnline"));
+        assert_eq!(spec.check(), Ok(()));
+        for bad in [0.0, 1.5, f64::NAN] {
+            let err = FaultSpec {
+                share: Some(bad),
+                ..spec.clone()
+            }
+            .check()
+            .unwrap_err();
+            assert!(err.contains("share"), "{err}");
+        }
+        let err = FaultSpec {
+            endpoint: Some("isOnline".into()),
+            ..spec
+        }
+        .check()
+        .unwrap_err();
+        assert!(err.contains("\"isOnline\""), "{err}");
     }
 }

@@ -55,6 +55,15 @@ pub(crate) fn internal_error() -> Response {
     )
 }
 
+/// HTTP 502 `Bad Gateway`, text/plain: what a proxy in front of a failing gateway says.
+pub(crate) fn bad_gateway() -> Response {
+    bytes(
+        StatusCode::BAD_GATEWAY,
+        TEXT,
+        Bytes::from_static(b"Bad Gateway"),
+    )
+}
+
 /// A response that makes the server drop the connection instead of answering.
 pub(crate) fn abort() -> Response {
     let mut response = Response::new(Body::empty());

@@ -14,7 +14,8 @@ use serde::Deserialize;
 
 use super::SimError;
 use super::model::{
-    DevicePatch, DeviceSpec, Fault, FaultSpec, Reconnect, SecondLoginMode, duration, opt_duration,
+    DevicePatch, DeviceSpec, Fault, FaultSpec, Reconnect, SecondLoginMode, StaleWId, duration,
+    opt_duration,
 };
 use crate::vendor::VendorKind;
 
@@ -160,6 +161,8 @@ struct DeviceRange {
     #[serde(default)]
     phantom_online: Option<bool>,
     #[serde(default)]
+    stale_w_id: Option<StaleWId>,
+    #[serde(default)]
     fault: Option<Fault>,
     #[serde(default, with = "opt_duration")]
     slow: Option<Duration>,
@@ -172,6 +175,10 @@ struct VendorFault {
     fault: Fault,
     #[serde(default, with = "opt_duration")]
     slow: Option<Duration>,
+    #[serde(default)]
+    endpoint: Option<String>,
+    #[serde(default)]
+    share: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -324,17 +331,28 @@ fn check_device(
 fn vendor_faults(raw: Vec<VendorFault>) -> Result<Vec<(VendorKind, FaultSpec)>, String> {
     let mut out: Vec<(VendorKind, FaultSpec)> = Vec::with_capacity(raw.len());
     for (n, f) in raw.into_iter().enumerate() {
-        if out.iter().any(|(v, _)| *v == f.vendor) {
+        let spec = FaultSpec {
+            fault: f.fault,
+            slow: f.slow,
+            endpoint: f.endpoint,
+            share: f.share,
+        };
+        spec.check()
+            .map_err(|e| format!("[[vendor_fault]] #{}: {e}", n + 1))?;
+        if out
+            .iter()
+            .any(|(v, s): &(VendorKind, FaultSpec)| *v == f.vendor && s.endpoint == spec.endpoint)
+        {
+            let scope = match &spec.endpoint {
+                Some(endpoint) => format!("endpoint `{endpoint}`"),
+                None => "every endpoint".to_owned(),
+            };
             return Err(format!(
-                "[[vendor_fault]] #{}: vendor `{}` has a fault already",
+                "[[vendor_fault]] #{}: vendor `{}` has a fault for {scope} already",
                 n + 1,
                 f.vendor
             ));
         }
-        let spec = FaultSpec {
-            fault: f.fault,
-            slow: f.slow,
-        };
         out.push((f.vendor, spec));
     }
     Ok(out)
@@ -378,6 +396,7 @@ impl DeviceRange {
         spec.second_login = self.second_login.unwrap_or(spec.second_login);
         spec.confirm_after = self.confirm_after.unwrap_or(spec.confirm_after);
         spec.phantom_online = self.phantom_online.unwrap_or(spec.phantom_online);
+        spec.stale_w_id = self.stale_w_id.unwrap_or(spec.stale_w_id);
         spec.fault = self.fault.unwrap_or(spec.fault);
         spec.slow = self.slow.unwrap_or(spec.slow);
         spec

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-use super::model::{DevicePatch, DeviceSpec, DeviceView, Fault, Reconnect, SecondLoginMode};
+use super::model::{
+    DevicePatch, DeviceSpec, DeviceView, Fault, Reconnect, SecondLoginMode, StaleWId,
+};
 use crate::vendor::VendorKind;
 
 /// `ts + d`, saturating at the end of time (durations come from user input).
@@ -38,17 +40,29 @@ pub(crate) struct Behaviour {
     pub(crate) second_login: SecondLoginMode,
     pub(crate) confirm_after: Duration,
     pub(crate) phantom_online: bool,
+    pub(crate) stale_w_id: StaleWId,
     pub(crate) fault: Fault,
     pub(crate) slow: Duration,
 }
 
 /// A second-login prompt on the phone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Prompt {
     /// When the person taps confirm; `None` if nobody will.
     pub(crate) confirm_at: Option<Timestamp>,
     /// When the prompt lapses unconfirmed.
     pub(crate) expires_at: Timestamp,
+    /// wkteam: the login instance id the confirmed login will have (it rotates then).
+    pub(crate) new_w_id: Option<Arc<str>>,
+}
+
+/// A wkteam wId that a confirmed prompt replaced: the shelf re-indexes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Rotation {
+    /// The wId that stops resolving.
+    pub(crate) old: Option<Arc<str>>,
+    /// The wId that is current from now on.
+    pub(crate) new: Arc<str>,
 }
 
 /// A QR login in progress (or done: `completed_at`).
@@ -94,6 +108,7 @@ impl Device {
                 second_login: spec.second_login,
                 confirm_after: spec.confirm_after,
                 phantom_online: spec.phantom_online,
+                stale_w_id: spec.stale_w_id,
                 fault: spec.fault,
                 slow: spec.slow,
             },
@@ -109,19 +124,25 @@ impl Device {
     }
 
     /// Applies whatever came due by `now`: a confirmed prompt logs the device in at its
-    /// confirm time; an expired one disappears.
-    pub(crate) fn settle(&mut self, now: Timestamp) {
-        let Some(prompt) = self.prompt else {
-            return;
-        };
+    /// confirm time (a wkteam login rotates the wId: returned, for the shelf's index); an
+    /// expired one disappears.
+    pub(crate) fn settle(&mut self, now: Timestamp) -> Option<Rotation> {
+        let prompt = self.prompt.as_ref()?;
         match prompt.confirm_at {
             Some(at) if at <= now => {
+                let new_w_id = prompt.new_w_id.clone();
                 self.online = true;
                 self.last_login = at;
                 self.prompt = None;
+                let new = new_w_id?;
+                let old = self.w_id.replace(new.clone());
+                Some(Rotation { old, new })
             }
-            _ if prompt.expires_at <= now => self.prompt = None,
-            _ => {}
+            _ if prompt.expires_at <= now => {
+                self.prompt = None;
+                None
+            }
+            _ => None,
         }
     }
 
@@ -136,14 +157,21 @@ impl Device {
 
     /// Shows a second-login prompt now (replacing any earlier one) and returns it. With
     /// `confirm`, the person confirms after `confirm_after` if that is inside the window.
-    pub(crate) fn show_prompt(&mut self, now: Timestamp, rules: Rules) -> Prompt {
+    /// `new_w_id` (wkteam) becomes the device's wId if the prompt is confirmed.
+    pub(crate) fn show_prompt(
+        &mut self,
+        now: Timestamp,
+        rules: Rules,
+        new_w_id: Option<Arc<str>>,
+    ) -> Prompt {
         let confirm = self.behaviour.second_login == SecondLoginMode::Confirm
             && self.behaviour.confirm_after < rules.confirm_window;
         let prompt = Prompt {
             confirm_at: confirm.then(|| after(now, self.behaviour.confirm_after)),
             expires_at: after(now, rules.confirm_window),
+            new_w_id,
         };
-        self.prompt = Some(prompt);
+        self.prompt = Some(prompt.clone());
         prompt
     }
 
@@ -194,6 +222,7 @@ impl Device {
         b.second_login = patch.second_login.unwrap_or(b.second_login);
         b.confirm_after = patch.confirm_after.unwrap_or(b.confirm_after);
         b.phantom_online = patch.phantom_online.unwrap_or(b.phantom_online);
+        b.stale_w_id = patch.stale_w_id.unwrap_or(b.stale_w_id);
         b.fault = patch.fault.unwrap_or(b.fault);
         b.slow = patch.slow.unwrap_or(b.slow);
     }
@@ -212,10 +241,11 @@ impl Device {
             second_login: b.second_login,
             confirm_after: b.confirm_after,
             phantom_online: b.phantom_online,
+            stale_w_id: b.stale_w_id,
             fault: b.fault,
             slow: b.slow,
             recycled: self.recycled(now, rules),
-            pending_confirm_at: self.prompt.and_then(|p| p.confirm_at),
+            pending_confirm_at: self.prompt.as_ref().and_then(|p| p.confirm_at),
         }
     }
 }
@@ -244,7 +274,7 @@ mod tests {
     #[test]
     fn confirmed_prompt_logs_in_at_its_confirm_time() {
         let mut d = device(false, SecondLoginMode::Confirm, 5);
-        let p = d.show_prompt(t(10), RULES);
+        let p = d.show_prompt(t(10), RULES, None);
         assert_eq!(p.confirm_at, Some(t(15)));
         d.settle(t(14));
         assert!(!d.online);
@@ -259,10 +289,33 @@ mod tests {
     }
 
     #[test]
+    fn a_confirmed_wkteam_prompt_rotates_the_w_id_at_its_confirm_time() {
+        let mut d = device(false, SecondLoginMode::Confirm, 5);
+        d.w_id = Some(Arc::from("w-old"));
+        d.show_prompt(t(0), RULES, Some(Arc::from("w-new")));
+        assert_eq!(d.settle(t(4)), None);
+        assert_eq!(
+            d.w_id.as_deref(),
+            Some("w-old"),
+            "not before the confirmation"
+        );
+        let rotation = d.settle(t(5));
+        assert_eq!(
+            rotation,
+            Some(Rotation {
+                old: Some(Arc::from("w-old")),
+                new: Arc::from("w-new")
+            })
+        );
+        assert!(d.online && d.w_id.as_deref() == Some("w-new"));
+        assert_eq!(d.settle(t(6)), None, "rotates once");
+    }
+
+    #[test]
     fn unconfirmed_or_too_late_prompt_expires() {
         for (mode, after_secs) in [(SecondLoginMode::Never, 5), (SecondLoginMode::Confirm, 180)] {
             let mut d = device(false, mode, after_secs);
-            let p = d.show_prompt(t(0), RULES);
+            let p = d.show_prompt(t(0), RULES, None);
             assert_eq!(p.confirm_at, None);
             assert_eq!(p.expires_at, t(180));
             d.settle(t(179));
@@ -288,7 +341,7 @@ mod tests {
     #[test]
     fn person_login_completes_qr_and_clears_prompt() {
         let mut d = device(false, SecondLoginMode::Never, 5);
-        d.show_prompt(t(0), RULES);
+        d.show_prompt(t(0), RULES, None);
         d.qr = Some(QrSession {
             uuid: Arc::from("u"),
             w_id: None,

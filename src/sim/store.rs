@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use jiff::Timestamp;
 
 use super::model::{DeviceSpec, DeviceView};
-use super::state::{Device, QrSession, Rules};
+use super::state::{Device, QrSession, Rotation, Rules};
 use crate::vendor::VendorKind;
 
 /// The devices of one vendor.
@@ -20,14 +20,20 @@ pub(crate) struct Shelf {
     devices: HashMap<Arc<str>, Device>,
     /// wkteam: every live wId (current ones and those handed out by `iPadLogin`) → wcId.
     w_ids: HashMap<Arc<str>, Arc<str>>,
+    /// wkteam: wIds that a login replaced → the wcId they belonged to (they no longer
+    /// resolve; `isOnline` answers them as the device's `stale_w_id` says).
+    retired: HashMap<Arc<str>, Arc<str>>,
 }
 
 impl Shelf {
     /// The device, with its due changes applied.
     pub(crate) fn get(&mut self, id: &str, now: Timestamp) -> Option<&mut Device> {
         let device = self.devices.get_mut(id)?;
-        device.settle(now);
-        Some(device)
+        if let Some(rotation) = device.settle(now) {
+            let key = device.id.clone();
+            reindex(&mut self.w_ids, &mut self.retired, key, rotation);
+        }
+        self.devices.get_mut(id)
     }
 
     /// The wcId a live wId belongs to.
@@ -35,10 +41,18 @@ impl Shelf {
         self.w_ids.get(w_id).cloned()
     }
 
+    /// The wcId a wId that rotated away belonged to.
+    pub(crate) fn by_retired_w_id(&self, w_id: &str) -> Option<Arc<str>> {
+        self.retired.get(w_id).cloned()
+    }
+
     /// Every device, settled (for bulk endpoints and listings).
     pub(crate) fn all(&mut self, now: Timestamp) -> impl Iterator<Item = &mut Device> {
         for device in self.devices.values_mut() {
-            device.settle(now);
+            if let Some(rotation) = device.settle(now) {
+                let key = device.id.clone();
+                reindex(&mut self.w_ids, &mut self.retired, key, rotation);
+            }
         }
         self.devices.values_mut()
     }
@@ -49,10 +63,13 @@ impl Shelf {
             return;
         };
         let key = device.id.clone();
-        if let Some(old) = device.w_id.replace(new.clone()) {
-            self.w_ids.remove(&old);
-        }
-        self.w_ids.insert(new, key);
+        let old = device.w_id.replace(new.clone());
+        reindex(
+            &mut self.w_ids,
+            &mut self.retired,
+            key,
+            Rotation { old, new },
+        );
     }
 
     /// Starts a QR login on the device, indexing the wId it hands out (wkteam).
@@ -91,6 +108,23 @@ impl Shelf {
             }
         }
     }
+}
+
+/// Moves a rotated wId from the live index to the retired one, and indexes the new one.
+fn reindex(
+    live: &mut HashMap<Arc<str>, Arc<str>>,
+    retired: &mut HashMap<Arc<str>, Arc<str>>,
+    key: Arc<str>,
+    rotation: Rotation,
+) {
+    if let Some(old) = rotation.old
+        && old != rotation.new
+    {
+        live.remove(&old);
+        retired.insert(old, key.clone());
+    }
+    retired.remove(&rotation.new);
+    live.insert(rotation.new, key);
 }
 
 /// All devices of all vendors.
@@ -254,6 +288,7 @@ mod tests {
         assert_eq!(shelf.by_w_id("w1").as_deref(), Some("a"));
         shelf.set_w_id("a", Arc::from("w2"));
         assert_eq!(shelf.by_w_id("w1"), None);
+        assert_eq!(shelf.by_retired_w_id("w1").as_deref(), Some("a"));
         assert_eq!(shelf.by_w_id("w2").as_deref(), Some("a"));
         let b_w_id = shelf.get("b", now).and_then(|d| d.w_id.clone()).unwrap();
         assert_eq!(shelf.by_w_id(&b_w_id).as_deref(), Some("b"));

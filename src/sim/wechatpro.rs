@@ -239,7 +239,7 @@ fn on_device(sim: &Shared, op: DeviceOp, device: &mut Device, now: Timestamp) ->
             fail("二次登录失败，请使用扫码登录")
         }
         DeviceOp::LoginAgain => {
-            let prompt = device.show_prompt(now, rules);
+            let prompt = device.show_prompt(now, rules, None);
             let until = prompt.confirm_at.unwrap_or(prompt.expires_at);
             let id = device.id.to_string();
             return Decision::LoginAgain { id, until };

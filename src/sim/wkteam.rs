@@ -2,10 +2,13 @@
 //! `{"message","code":"1000"|"1001","data"}` with the code as a string.
 //!
 //! Kept on purpose: `isOnline` takes the login instance id (wId), which rotates on every login
-//! and second login (the old one is dead at once); offline is `code:"1000"` with
-//! `isOnline:false`; second login can fail inside a success envelope (`refuse_nested`);
+//! and every confirmed second login (the old one is dead at once: answered as unknown, or as
+//! `isOnline:false` with the device's `stale_w_id = "offline"`); offline is `code:"1000"` with
+//! `isOnline:false`; `secondLogin` blocks until the person confirms (answering the new wId) or
+//! the prompt lapses, and can fail inside a success envelope (`refuse_nested`);
 //! `offlineReason` may be called once per 12 h per account; `getIPadLoginInfo` long-polls.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -20,8 +23,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::faults::{self, Call, Named};
-use super::model::SecondLoginMode;
-use super::state::{Device, QrSession, after};
+use super::model::{SecondLoginMode, StaleWId};
+use super::state::{Device, QrSession, after, until};
 use super::store::Shelf;
 use super::wait::{self, Waited};
 use super::{App, Shared, reply};
@@ -79,6 +82,9 @@ pub(crate) enum Decision {
     Now(Value),
     /// `getIPadLoginInfo`: wait for the person to log in on this account's QR code.
     LongPoll { wc_id: String, w_id: String },
+    /// `secondLogin`: a prompt is showing; answer once the account is back, or at `until`
+    /// (the confirm time or the expiry).
+    SecondLogin { wc_id: String, until: Timestamp },
 }
 
 /// The WKTeam routes.
@@ -131,9 +137,47 @@ async fn handle(
                     Waited::Cancelled => reply::abort(),
                 }
             }
+            Decision::SecondLogin { wc_id, until: at } => second_login_wait(&app, &wc_id, at).await,
         }
     })
     .await
+}
+
+/// Holds `secondLogin` until the account is back (the prompt confirmed, or a person logged
+/// in another way) or until `at`; then the new wId, or the timeout failure.
+async fn second_login_wait(app: &App, wc_id: &str, at: Timestamp) -> Response {
+    let check = || logged_in_account(&app.sim, wc_id, Timestamp::now());
+    match wait::long_poll(app, until(Timestamp::now(), at), check).await {
+        Waited::Done(value) => reply::json(&value),
+        Waited::TimedOut => {
+            let value = logged_in_account(&app.sim, wc_id, Timestamp::now().max(at));
+            match value {
+                Some(value) => {
+                    // The confirmation brought the account back just now: wake other waiters.
+                    app.sim.logins.notify_waiters();
+                    reply::json(&value)
+                }
+                None => reply::json(&fail("二次登录超时，请重新扫码登录")),
+            }
+        }
+        Waited::Cancelled => reply::abort(),
+    }
+}
+
+/// During or after a `secondLogin` wait: the success answer with the (new) wId once the
+/// account is logged in; `None` while it is not.
+fn logged_in_account(sim: &Shared, wc_id: &str, now: Timestamp) -> Option<Value> {
+    let mut shelf = sim.store.lock(VendorKind::Wkteam);
+    let device = match shelf.get(wc_id, now) {
+        None => return Some(fail("账号不存在")),
+        Some(device) if !device.online => return None,
+        Some(device) => device,
+    };
+    let mut data = account(device);
+    data["status"] = json!(2);
+    data["data"] = json!(sim.store.ids.token(""));
+    data["token"] = json!(sim.store.ids.token(""));
+    Some(json!({"message": "二次登录成功", "code": "1000", "data": data}))
 }
 
 fn fail(message: &str) -> Value {
@@ -184,18 +228,27 @@ pub(crate) fn decide(
             let Some(wc_id) = text(body.wc_id.as_ref()) else {
                 return Decision::Now(fail("参数错误：wcId不能为空"));
             };
-            by_wc_id(sim, &mut shelf, op, wc_id, now)
+            return by_wc_id(sim, &mut shelf, op, wc_id, now);
         }
     };
     Decision::Now(value)
 }
 
 /// `isOnline` and `getIPadLoginInfo`: the wId must be live (current, or handed out by a
-/// pending `iPadLogin`).
+/// pending `iPadLogin`); a wId that rotated away is unknown, or offline for `isOnline` when
+/// the device's `stale_w_id` says so.
 fn by_w_id(shelf: &mut Shelf, op: Op, w_id: &str, now: Timestamp) -> Decision {
     let invalid = || Decision::Now(fail("wId不存在或已失效"));
     let Some(wc_id) = shelf.by_w_id(w_id) else {
-        return invalid();
+        let retired = shelf.by_retired_w_id(w_id);
+        let stale =
+            retired.and_then(|wc_id| shelf.get(&wc_id, now).map(|d| d.behaviour.stale_w_id));
+        return match (op, stale) {
+            (Op::IsOnline, Some(StaleWId::Offline)) => {
+                Decision::Now(success("成功", json!({"isOnline": false})))
+            }
+            _ => invalid(),
+        };
     };
     let Some(device) = shelf.get(&wc_id, now) else {
         return invalid();
@@ -222,11 +275,11 @@ fn by_w_id(shelf: &mut Shelf, op: Op, w_id: &str, now: Timestamp) -> Decision {
     }
 }
 
-fn by_wc_id(sim: &Shared, shelf: &mut Shelf, op: Op, wc_id: &str, now: Timestamp) -> Value {
+fn by_wc_id(sim: &Shared, shelf: &mut Shelf, op: Op, wc_id: &str, now: Timestamp) -> Decision {
     match op {
         Op::SecondLogin => second_login(sim, shelf, wc_id, now),
-        Op::OfflineReason => offline_reason(shelf, wc_id, now),
-        _ => ipad_login(sim, shelf, wc_id, now),
+        Op::OfflineReason => Decision::Now(offline_reason(shelf, wc_id, now)),
+        _ => Decision::Now(ipad_login(sim, shelf, wc_id, now)),
     }
 }
 
@@ -264,32 +317,31 @@ fn ipad_login(sim: &Shared, shelf: &mut Shelf, wc_id: &str, now: Timestamp) -> V
     success("成功", data)
 }
 
-fn second_login(sim: &Shared, shelf: &mut Shelf, wc_id: &str, now: Timestamp) -> Value {
+/// `secondLogin`: refused at once, or a prompt on the phone whose confirmation rotates the
+/// wId; the caller waits for it ([`Decision::SecondLogin`]).
+fn second_login(sim: &Shared, shelf: &mut Shelf, wc_id: &str, now: Timestamp) -> Decision {
     let rules = sim.store.rules;
     let Some(device) = shelf.get(wc_id, now) else {
-        return fail("账号不存在");
+        return Decision::Now(fail("账号不存在"));
     };
     if device.online {
-        return fail("微信已在线");
+        return Decision::Now(fail("微信已在线"));
     }
     if device.recycled(now, rules) || device.behaviour.second_login == SecondLoginMode::Refuse {
-        return fail("失败");
+        return Decision::Now(fail("失败"));
     }
     if device.behaviour.second_login == SecondLoginMode::RefuseNested {
-        return success(
+        return Decision::Now(success(
             "成功",
             json!({"code": "1001", "message": "二次登录失败，请重新扫码登录"}),
-        );
+        ));
     }
-    device.show_prompt(now, rules);
-    let mut data = account(device);
-    let new = sim.store.ids.uuid();
-    data["wId"] = json!(&new);
-    data["status"] = json!(2);
-    data["data"] = json!(sim.store.ids.token(""));
-    data["token"] = json!(sim.store.ids.token(""));
-    shelf.set_w_id(wc_id, new.into());
-    json!({"message": "二次登录成功", "code": "1000", "data": data})
+    let new = Arc::from(sim.store.ids.uuid());
+    let prompt = device.show_prompt(now, rules, Some(new));
+    Decision::SecondLogin {
+        wc_id: wc_id.to_owned(),
+        until: prompt.confirm_at.unwrap_or(prompt.expires_at),
+    }
 }
 
 /// `getIPadLoginInfo` while waiting: the account once the person logged in on this wId's QR

@@ -151,6 +151,7 @@ pub(crate) fn redact(error: VendorError, secrets: &[&str]) -> VendorError {
         VendorError::AlreadyLoggedIn(t) => VendorError::AlreadyLoggedIn(r(t)),
         VendorError::VendorUnknown(t) => VendorError::VendorUnknown(r(t)),
         VendorError::RateLimited(t) => VendorError::RateLimited(r(t)),
+        VendorError::Unconfirmed(t) => VendorError::Unconfirmed(r(t)),
         VendorError::Refused { code, message } => VendorError::Refused {
             code,
             message: r(message),
@@ -159,6 +160,18 @@ pub(crate) fn redact(error: VendorError, secrets: &[&str]) -> VendorError {
         | VendorError::HttpStatus(_)
         | VendorError::Unsupported(_)
         | VendorError::Busy { .. }) => other,
+    }
+}
+
+/// A blocking second login's refusal that says the wait ran out (`二次登录超时`, "second
+/// login timed out"): the prompt was shown and nobody confirmed it, which is not the same as
+/// the vendor refusing second logins. Other errors pass through.
+pub(crate) fn lapsed_prompt(error: VendorError) -> VendorError {
+    match error {
+        VendorError::Refused { message, .. } if message.contains("超时") => {
+            VendorError::Unconfirmed(message)
+        }
+        other => other,
     }
 }
 

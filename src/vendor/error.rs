@@ -40,6 +40,10 @@ pub enum VendorError {
     /// HTTP 429).
     #[error("rate limited by the vendor: {0}")]
     RateLimited(String),
+    /// A blocking second login ended without the person confirming: the vendor gave up
+    /// waiting (wechatpro/WKTeam `二次登录超时`). The prompt was shown and lapsed.
+    #[error("the prompt was not confirmed in time: {0}")]
+    Unconfirmed(String),
     /// The vendor refused the request for another stated reason.
     #[error("vendor refused (code {code}): {message}")]
     Refused {

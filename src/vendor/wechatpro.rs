@@ -15,8 +15,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 use super::envelope::{
-    code_text, malformed_shape, mentions_auth, nested_failure, object, redact, redact_text,
-    text_field,
+    code_text, lapsed_prompt, malformed_shape, mentions_auth, nested_failure, object, redact,
+    redact_text, text_field,
 };
 use super::http::{Http, credential_header, invalid_settings};
 use super::spacing::Spacer;
@@ -162,7 +162,7 @@ impl Vendor for WechatproClient {
         wait: Duration,
     ) -> Result<SecondLogin, VendorError> {
         let reply = self.post_device(LOGIN_AGAIN, device.id, Some(wait)).await?;
-        reply.into_data()?;
+        reply.into_data().map_err(lapsed_prompt)?;
         Ok(SecondLogin::default())
     }
 

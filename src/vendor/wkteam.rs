@@ -1,5 +1,6 @@
 //! The WKTeam 微控 / E云管家 client: online check by login instance (`wId`), second login
-//! (which rotates the `wId`), offline reason and the bulk list of logged-in accounts.
+//! (which rotates the `wId`), offline reason and the bulk list of logged-in accounts, shared
+//! by the provider's devices (`wkteam/accounts.rs`) to find an account's current wId.
 //!
 //! JSON POSTs with the raw `Authorization` header; envelope `{"message","code","data"}` with
 //! `code` documented as an integer but sent as a string in every example: both are accepted.
@@ -15,7 +16,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
 
 use super::envelope::{
-    code_text, malformed_shape, mentions_auth, nested_failure, object, redact, text_field,
+    code_text, lapsed_prompt, malformed_shape, mentions_auth, nested_failure, object, redact,
+    text_field,
 };
 use super::http::{Http, credential_header, invalid_settings};
 use super::{
@@ -44,6 +46,7 @@ struct Inner {
     http: Http,
     second_login_type: Option<i64>,
     authorization: SecretString,
+    accounts: accounts::Accounts,
 }
 
 impl WkteamClient {
@@ -66,6 +69,7 @@ impl WkteamClient {
                 http: Http::new(settings, headers)?,
                 second_login_type: *second_login_type,
                 authorization: authorization.clone(),
+                accounts: accounts::Accounts::default(),
             }),
         })
     }
@@ -76,6 +80,22 @@ impl WkteamClient {
     pub async fn logged_in(&self) -> Result<Vec<(String, String)>, VendorError> {
         let data = self.call(QUERY_LOGIN_WX, json!({}), None).await?;
         read_logged_in(&data)
+    }
+
+    /// The account `wc_id`'s current wId if the provider lists it as logged in, `None` if it
+    /// does not: from a listing asked for at most `max_age` ago (zero: a new one), shared by
+    /// every device of the provider that needs one at the same time.
+    pub async fn find_account(
+        &self,
+        wc_id: &str,
+        max_age: Duration,
+    ) -> Result<Option<String>, VendorError> {
+        let listing = self
+            .inner
+            .accounts
+            .current(max_age, || self.logged_in())
+            .await?;
+        Ok(listing.get(wc_id).cloned())
     }
 
     /// Posts `body` to `endpoint` (as a blocking call when `wait` is given) and returns `data`
@@ -139,7 +159,10 @@ impl Vendor for WkteamClient {
         if let (Some(kind), Some(fields)) = (self.inner.second_login_type, body.as_object_mut()) {
             fields.insert("type".into(), json!(kind));
         }
-        let data = self.call(SECOND_LOGIN, body, Some(wait)).await?;
+        let data = self
+            .call(SECOND_LOGIN, body, Some(wait))
+            .await
+            .map_err(lapsed_prompt)?;
         read_new_w_id(&data).map(|w_id| SecondLogin {
             new_w_id: Some(w_id),
             login_uuid: None,
@@ -270,5 +293,6 @@ fn read_logged_in(data: &Value) -> Result<Vec<(String, String)>, VendorError> {
         .collect()
 }
 
+mod accounts;
 #[cfg(test)]
 mod tests;

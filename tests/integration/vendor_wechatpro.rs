@@ -121,7 +121,7 @@ async fn wechatpro_login_again_blocks_until_the_person_confirms() {
 }
 
 #[tokio::test]
-async fn wechatpro_login_again_unconfirmed_expires_as_refused() {
+async fn wechatpro_login_again_unconfirmed_expires_as_unconfirmed() {
     let toml = format!(
         "confirm_window = \"1s\"\n{}",
         one_device(
@@ -135,8 +135,9 @@ async fn wechatpro_login_again_unconfirmed_expires_as_refused() {
         .wechatpro()
         .second_login(DeviceRef::new("dev-1"), WAIT)
         .await;
+    // "二次登录超时": the prompt was shown and lapsed, which is not a refusal of second logins.
     assert!(
-        matches!(&login, Err(VendorError::Refused { code, message }) if code == "1001" && message.contains("超时")),
+        matches!(&login, Err(VendorError::Unconfirmed(message)) if message.contains("超时")),
         "{login:?}"
     );
 }

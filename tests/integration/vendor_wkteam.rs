@@ -66,9 +66,16 @@ async fn wkteam_plain_1001_failure_is_refused() {
 
 #[tokio::test]
 async fn wkteam_second_login_returns_new_wid() {
-    let sim = start_sim(&account("online = false\nsecond_login = \"never\"")).await;
+    let confirming = "online = false\nconfirm_after = \"300ms\"";
+    let sim = start_sim(&account(confirming)).await;
     let client = sim.wkteam();
+    // The call is held until the person confirms; the confirmed login has a new wId.
+    let started = std::time::Instant::now();
     let login = client.second_login(device("w-0001"), WAIT).await;
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "held until confirmed"
+    );
     let new_w_id = match login {
         Ok(login) => login.new_w_id,
         Err(e) => panic!("second login failed: {e}"),
@@ -81,7 +88,7 @@ async fn wkteam_second_login_returns_new_wid() {
     assert_eq!(view.and_then(|v| v.w_id), Some(new_w_id.clone()));
     // The new wId answers; the old one is dead.
     let probe = client.probe(device(&new_w_id)).await;
-    assert!(matches!(probe, Probe::Offline { .. }), "{probe:?}");
+    assert!(matches!(probe, Probe::Online { .. }), "{probe:?}");
     let stale = client.probe(device("w-0001")).await;
     assert!(
         matches!(stale, Probe::Unknown(VendorError::DeviceGone(_))),
@@ -90,11 +97,52 @@ async fn wkteam_second_login_returns_new_wid() {
 }
 
 #[tokio::test]
+async fn wkteam_second_login_unconfirmed_is_unconfirmed_and_keeps_the_wid() {
+    let toml = format!(
+        "confirm_window = \"500ms\"\n{}",
+        account("online = false\nsecond_login = \"never\"")
+    );
+    let sim = start_sim(&toml).await;
+    let login = sim.wkteam().second_login(device("w-0001"), WAIT).await;
+    assert!(
+        matches!(&login, Err(VendorError::Unconfirmed(message)) if message.contains("超时")),
+        "{login:?}"
+    );
+    let view = sim.sim.device(VendorKind::Wkteam, "wxid_1");
+    assert_eq!(view.and_then(|v| v.w_id).as_deref(), Some("w-0001"));
+}
+
+#[tokio::test]
 async fn wkteam_second_login_with_type_2_for_old_servers() {
-    let sim = start_sim(&account("online = false\nsecond_login = \"never\"")).await;
+    let sim = start_sim(&account("online = false\nconfirm_after = \"100ms\"")).await;
     let client = sim.wkteam_with(WKTEAM_AUTH, Some(2), TIMEOUT);
     let login = client.second_login(device("w-0001"), WAIT).await;
     assert!(matches!(&login, Ok(s) if s.new_w_id.is_some()), "{login:?}");
+}
+
+#[tokio::test]
+async fn wkteam_a_rotated_wid_can_read_offline_and_the_account_is_found_by_its_wcid() {
+    let sim = start_sim(&account("stale_w_id = \"offline\"")).await;
+    if let Err(e) = sim.sim.login(VendorKind::Wkteam, "wxid_1") {
+        panic!("sim login failed: {e}");
+    }
+    let client = sim.wkteam();
+    // Some gateways answer an old wId with isOnline:false, as if the account were offline.
+    let stale = client.probe(device("w-0001")).await;
+    assert!(matches!(stale, Probe::Offline { .. }), "{stale:?}");
+    let found = client.find_account("wxid_1", Duration::ZERO).await;
+    let current = sim
+        .sim
+        .device(VendorKind::Wkteam, "wxid_1")
+        .and_then(|v| v.w_id);
+    assert_eq!(found.ok().flatten(), current);
+    assert_ne!(current.as_deref(), Some("w-0001"));
+    // A second device asking at once is served by the same listing.
+    let again = client.find_account("wxid_1", Duration::from_secs(30)).await;
+    assert_eq!(again.ok().flatten(), current);
+    assert_eq!(sim.calls_to("/queryLoginWx").len(), 1);
+    let nobody = client.find_account("wxid_9", Duration::from_secs(30)).await;
+    assert_eq!(nobody.ok(), Some(None));
 }
 
 #[tokio::test]

@@ -105,14 +105,29 @@ fn is_online_takes_the_current_w_id_only() {
 }
 
 #[test]
-fn second_login_rotates_the_w_id_and_confirms_later() {
+fn second_login_blocks_and_the_confirmation_rotates_the_w_id() {
     let sim = sim();
-    let v = now_value(call(
+    let decision = call(
         &sim,
         Op::SecondLogin,
         json!({"wcId": "wxid_off", "type": 2}),
         t0(),
-    ));
+    );
+    assert_eq!(
+        decision,
+        Decision::SecondLogin {
+            wc_id: "wxid_off".to_owned(),
+            until: at(5)
+        },
+        "held until the person confirms (5 s by default)"
+    );
+    assert_eq!(logged_in_account(&sim, "wxid_off", at(4)), None);
+    assert_eq!(
+        is_online(&sim, "w-off", at(4))["data"]["isOnline"],
+        false,
+        "the old wId is current until the confirmation"
+    );
+    let v = logged_in_account(&sim, "wxid_off", at(5)).unwrap();
     assert_eq!(v["code"], "1000");
     assert_eq!(v["message"], "二次登录成功");
     assert_eq!(v["data"]["wcId"], "wxid_off");
@@ -120,11 +135,10 @@ fn second_login_rotates_the_w_id_and_confirms_later() {
     let new = v["data"]["wId"].as_str().unwrap().to_owned();
     assert_ne!(new, "w-off");
     assert_eq!(
-        is_online(&sim, "w-off", at(1))["message"],
+        is_online(&sim, "w-off", at(6))["message"],
         "wId不存在或已失效"
     );
-    assert_eq!(is_online(&sim, &new, at(4))["data"]["isOnline"], false);
-    assert_eq!(is_online(&sim, &new, at(5))["data"]["isOnline"], true);
+    assert_eq!(is_online(&sim, &new, at(6))["data"]["isOnline"], true);
     let again = now_value(call(
         &sim,
         Op::SecondLogin,
@@ -134,6 +148,25 @@ fn second_login_rotates_the_w_id_and_confirms_later() {
     assert_eq!(
         again,
         json!({"message": "微信已在线", "code": "1001", "data": null})
+    );
+}
+
+#[test]
+fn a_rotated_w_id_reads_offline_when_the_device_says_so() {
+    let sim = sim();
+    {
+        let mut shelf = sim.store.lock(VendorKind::Wkteam);
+        let device = shelf.get("wxid_off", t0()).unwrap();
+        device.behaviour.stale_w_id = StaleWId::Offline;
+        shelf.set_w_id("wxid_off", Arc::from("w-new"));
+    }
+    assert_eq!(
+        is_online(&sim, "w-off", t0()),
+        json!({"message": "成功", "code": "1000", "data": {"isOnline": false}})
+    );
+    assert_eq!(
+        is_online(&sim, "never-issued", t0())["message"],
+        "wId不存在或已失效"
     );
 }
 

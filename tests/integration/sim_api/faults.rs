@@ -107,11 +107,9 @@ async fn malformed_is_json_typed_but_not_json() {
 async fn unknown_is_wechatpro_unknown_and_500_elsewhere() {
     let sim = start_sim(DEVICES).await;
     let http = client();
-    let unknown = Some(FaultSpec {
-        fault: Fault::Unknown,
-        slow: None,
-    });
-    sim.sim.set_vendor_fault(VendorKind::Wechatpro, unknown);
+    let unknown = Some(FaultSpec::new(Fault::Unknown));
+    sim.sim
+        .set_vendor_fault(VendorKind::Wechatpro, unknown.clone());
     sim.sim.set_vendor_fault(VendorKind::Gewe, unknown);
     let r = http
         .post(sim.url("/open/isOnline"))
@@ -132,10 +130,7 @@ async fn unknown_is_wechatpro_unknown_and_500_elsewhere() {
 async fn close_drops_the_connection_without_an_answer() {
     let sim = start_sim(DEVICES).await;
     let http = client();
-    let close = Some(FaultSpec {
-        fault: Fault::Close,
-        slow: None,
-    });
+    let close = Some(FaultSpec::new(Fault::Close));
     sim.sim.set_vendor_fault(VendorKind::Gewe, close);
     let err = check_online(&sim, &http, "wx_1").await.unwrap_err();
     assert!(!err.is_timeout() && err.status().is_none(), "{err:?}");
@@ -155,13 +150,8 @@ async fn close_drops_the_connection_without_an_answer() {
 async fn faults_never_touch_the_control_api() {
     let sim = start_sim(DEVICES).await;
     for vendor in VendorKind::ALL {
-        sim.sim.set_vendor_fault(
-            vendor,
-            Some(FaultSpec {
-                fault: Fault::Close,
-                slow: None,
-            }),
-        );
+        sim.sim
+            .set_vendor_fault(vendor, Some(FaultSpec::new(Fault::Close)));
     }
     let r = client().get(sim.url("/_sim/health")).send().await.unwrap();
     assert_eq!(ok_json(r).await, json!({"ok": true}));
