@@ -86,6 +86,23 @@ impl Fields<'_> {
     }
 }
 
+/// The lines for the second-login rung: the request, a refusal; the gateway's own word that a
+/// prompt lapsed or was confirmed is told by `recovery.unconfirmed` / `recovery.confirmed`.
+fn second_login(device: &str, message: &str) -> Option<String> {
+    if message.starts_with("asking") {
+        Some(format!(
+            "{device}: step 2, asking for a second-login prompt on the phone; waiting for a \
+             person to tap \"confirm\""
+        ))
+    } else if message.starts_with("the gateway showed") {
+        Some(format!("{device}: the prompt is on the phone"))
+    } else if message.starts_with("the gateway") {
+        None
+    } else {
+        Some(format!("{device}: {message}"))
+    }
+}
+
 /// The line a new user reads for an event, or `None` for events the story does not need
 /// (probes that change nothing, deliveries the webhook receiver reports itself).
 pub fn describe(seen: &Observed) -> Option<String> {
@@ -102,10 +119,7 @@ pub fn describe(seen: &Observed) -> Option<String> {
         "recovery.reconnect" => {
             format!("{device}: step 1, asking the gateway to reconnect (no phone needed)")
         }
-        "recovery.second_login" => format!(
-            "{device}: step 2, a second-login prompt is on the phone; waiting for a person to \
-             tap \"confirm\""
-        ),
+        "recovery.second_login" => return second_login(device, &seen.message),
         "recovery.confirmed" => format!("{device}: the person confirmed the prompt"),
         "recovery.unconfirmed" => {
             format!("{device}: nobody confirmed the prompt before it expired")

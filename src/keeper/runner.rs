@@ -56,8 +56,6 @@ pub(crate) struct Runner {
 struct Live {
     setup: Runner,
     context: Arc<IncidentContext>,
-    /// WKTeam: a wId rediscovered after `DeviceGone`, until the machine stores a newer one.
-    w_id: Option<String>,
     /// The wake last handled: a machine that names it (or an earlier one) again is given a
     /// poll interval rather than a busy loop.
     last_wake: Option<Timestamp>,
@@ -67,7 +65,7 @@ struct Live {
 }
 
 impl Runner {
-    /// Runs until cancelled; returns the final state (with a rediscovered wId).
+    /// Runs until cancelled; returns the final state.
     pub(crate) async fn run(self) -> DeviceState {
         let context = Arc::new(IncidentContext {
             provider: self.device.provider.clone(),
@@ -79,7 +77,6 @@ impl Runner {
         let mut live = Live {
             setup: self,
             context,
-            w_id: None,
             last_wake: None,
             jitter: Jitter::new(),
             first_probe_reported: false,
@@ -141,7 +138,7 @@ impl Live {
             let Some(call) = self.local(action) else {
                 continue;
             };
-            if matches!(call, Action::Reconnect | Action::SecondLogin { .. }) {
+            if is_ladder_call(&call) {
                 self.commit_before_ladder_call().await;
             }
             let Some(events) = self.call(call).await else {
@@ -162,9 +159,10 @@ impl Live {
         true
     }
 
-    /// A rung's attempt is counted in the state persisted just before it; that state must be on
-    /// disk before the call, so a crash during a prompt (wechatpro's blocks for minutes) never
-    /// sends a second prompt after the restart. A failed commit is logged by the writer; the
+    /// A rung's attempt is counted, and the call recorded in flight, in the state persisted
+    /// just before it; that state must be on disk before the call, so a crash during a prompt
+    /// (wechatpro's blocks for minutes) never sends a second prompt after the restart, and an
+    /// interrupted call is finished by the next run. A failed commit is logged by the writer; the
     /// rung still goes out, as holding recovery back for the disk would cost the account more.
     async fn commit_before_ladder_call(&self) {
         if let Err(err) = self.setup.writer.flush().await {
@@ -205,12 +203,6 @@ impl Live {
     }
 
     fn handle(&mut self, event: Event) -> Vec<Action> {
-        if let Event::SecondLogin(Ok(answer)) = &event
-            && answer.new_w_id.is_some()
-        {
-            // The machine stores the newest wId from here on.
-            self.w_id = None;
-        }
         self.setup.machine.handle(event, Timestamp::now())
     }
 
@@ -221,13 +213,9 @@ impl Live {
         }
     }
 
-    /// The state to store: the machine's, with a rediscovered wId.
+    /// The state to store: the machine's.
     fn state(&self) -> DeviceState {
-        let mut state = self.setup.machine.state().clone();
-        if let Some(w_id) = &self.w_id {
-            state.w_id = Some(w_id.clone());
-        }
-        state
+        self.setup.machine.state().clone()
     }
 
     fn persist(&self) {
@@ -271,4 +259,15 @@ impl Live {
             }
         }
     }
+}
+
+/// The ladder calls: each goes out only after the state recording it is on disk.
+fn is_ladder_call(action: &Action) -> bool {
+    matches!(
+        action,
+        Action::Reconnect
+            | Action::SecondLogin { .. }
+            | Action::AskOfflineReason
+            | Action::AskLastLogin
+    )
 }

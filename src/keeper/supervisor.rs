@@ -173,6 +173,8 @@ impl Supervisor {
                 VendorKind::Shrise => false,
             },
             has_kick_check: device.kick_check.is_some(),
+            rotating_id: device.kind == VendorKind::Wkteam,
+            prompt_blocks: matches!(device.kind, VendorKind::Wechatpro | VendorKind::Wkteam),
             blackout,
             timezone: self.config.daemon.timezone.clone(),
         }

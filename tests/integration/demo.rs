@@ -7,7 +7,7 @@ use std::process::Command;
 const BEATS: [&str; 9] = [
     "shop-01: step 1, asking the gateway to reconnect",
     "shop-01 is back online",
-    "sales-02: step 2, a second-login prompt is on the phone",
+    "sales-02: step 2, asking for a second-login prompt on the phone",
     "sales-02: the person confirmed the prompt",
     "support-03: nobody confirmed the prompt before it expired",
     "webhook: critical alert manual_login_required for support-03",

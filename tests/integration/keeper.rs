@@ -10,5 +10,6 @@ mod ladder;
 mod lifecycle;
 pub mod receiver;
 mod reload;
+mod restarts;
 mod tokens;
 mod webhook;

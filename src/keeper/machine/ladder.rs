@@ -9,7 +9,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::probe::Call;
-use super::{Action, Episode, Level, Machine, Phase, after, log};
+use super::{Action, Episode, LadderCall, Level, Machine, Phase, after, log};
 use crate::incident::IncidentKind;
 use crate::vendor::{OfflineReason, ReconnectOutcome, VendorError, VendorKind};
 
@@ -39,9 +39,10 @@ pub(super) fn never_sent(error: &VendorError) -> bool {
 }
 
 impl Machine {
-    /// Takes the next step of the ladder for the current episode.
+    /// Takes the next step of the ladder for the current episode. Nothing while a call is
+    /// outstanding (a look-up of rule 9): its answer moves the ladder on.
     pub(super) fn climb(&mut self, now: Timestamp, out: &mut Vec<Action>) {
-        if self.state.episode.is_none() {
+        if self.state.episode.is_none() || self.inflight.call.is_some() {
             return;
         }
         if self.is_recycled(now) {
@@ -67,7 +68,8 @@ impl Machine {
         self.second_login_rung(now, out);
     }
 
-    /// Step a: wechatpro once per episode; WKTeam once per episode and at most once per 12 h.
+    /// Step a: wechatpro once per episode; WKTeam once per episode and at most once per 12 h
+    /// (counted from when it was answered: a question a stop interrupted is asked again).
     fn ask_offline_reason(&mut self, now: Timestamp, out: &mut Vec<Action>) -> bool {
         let kind = self.settings.kind;
         if !matches!(kind, VendorKind::Wechatpro | VendorKind::Wkteam)
@@ -84,10 +86,8 @@ impl Machine {
             if recent {
                 return false;
             }
-            self.state.reason_asked_at = Some(now);
         }
-        out.push(Action::AskOfflineReason);
-        self.inflight.call = Some(Call::OfflineReason);
+        self.begin_call(LadderCall::OfflineReason, Action::AskOfflineReason, out);
         true
     }
 
@@ -98,8 +98,7 @@ impl Machine {
             return false;
         }
         self.with_episode(|e| e.last_login_asked = true);
-        out.push(Action::AskLastLogin);
-        self.inflight.call = Some(Call::LastLogin);
+        self.begin_call(LadderCall::LastLogin, Action::AskLastLogin, out);
         true
     }
 
@@ -112,6 +111,11 @@ impl Machine {
     ) {
         if !self.inflight.take(Call::OfflineReason) {
             return;
+        }
+        self.end_call();
+        if self.settings.kind == VendorKind::Wkteam && !answer.as_ref().is_err_and(never_sent) {
+            // The vendor counts the question once it reached it (at most once per 12 h).
+            self.state.reason_asked_at = Some(now);
         }
         match answer {
             Ok(Some(reason)) => self.with_episode(|e| {
@@ -137,6 +141,7 @@ impl Machine {
         if !self.inflight.take(Call::LastLogin) {
             return;
         }
+        self.end_call();
         if let Ok(last_login) = answer {
             self.note_last_login(last_login, now);
         }
@@ -165,9 +170,7 @@ impl Machine {
         self.set_phase(Phase::Recovering, now);
         let message = format!("reconnect sent (attempt {sent} of {attempts})");
         log(out, "recovery.reconnect", Level::Info, message);
-        self.persist_before_call(out);
-        out.push(Action::Reconnect);
-        self.inflight.call = Some(Call::Reconnect);
+        self.begin_call(LadderCall::Reconnect, Action::Reconnect, out);
     }
 
     /// The answer to [`Action::Reconnect`].
@@ -180,6 +183,7 @@ impl Machine {
         if !self.inflight.take(Call::Reconnect) {
             return;
         }
+        self.end_call();
         let failed = match answer {
             Ok(ReconnectOutcome::Accepted) => {
                 self.with_episode(|e| e.checking_reconnect = true);
@@ -281,16 +285,31 @@ impl Machine {
     /// its expiry decide); an unanswered ask counts as asked (it is not fatal).
     pub(super) fn abandon_call(&mut self, now: Timestamp, out: &mut Vec<Action>) {
         let why = "the call was never answered";
-        match self.inflight.call.take() {
-            Some(Call::Reconnect) => {
-                if self.reconnect_fault(why, "never answered", now, out) {
-                    // The next offline answer takes the next rung: a wake sends no call.
-                    let phase = self.resting_phase();
-                    self.set_phase(phase, now);
-                }
-            }
+        let call = self.inflight.call.take();
+        if call.is_some_and(|c| c != Call::FollowLogin && c != Call::FindAccount) {
+            self.end_call();
+        }
+        match call {
+            Some(Call::Reconnect) => self.reconnect_abandoned(why, "never answered", now, out),
             Some(Call::SecondLogin) => self.prompt_maybe_shown(why, now, out),
+            Some(Call::FindAccount) => self.held = None,
             Some(Call::OfflineReason | Call::LastLogin | Call::FollowLogin) | None => {}
+        }
+    }
+
+    /// A reconnect that got no answer (dropped, or interrupted by a stop): provider trouble
+    /// (rule 5); the next offline answer takes the rung again, or the next one once the retries
+    /// are used up (a wake sends no call).
+    pub(super) fn reconnect_abandoned(
+        &mut self,
+        why: &str,
+        cause: &str,
+        now: Timestamp,
+        out: &mut Vec<Action>,
+    ) {
+        if self.reconnect_fault(why, cause, now, out) {
+            let phase = self.resting_phase();
+            self.set_phase(phase, now);
         }
     }
 

@@ -10,9 +10,9 @@
 //!
 //! Files: `probe.rs` (wakes, answers, counters, blackout, online/offline), `ladder.rs` (the
 //! ladder, the offline reason, reconnect, manual login), `second_login.rs` (the prompt),
-//! `deadline.rs` (recycle milestones), `restore.rs` (keeping the ledger in step after a
-//! crash), `state.rs` (what is stored), `tests/` (one or more tests per rule, named after it,
-//! on a fake clock).
+//! `identity.rs` (WKTeam's rotating wId), `deadline.rs` (recycle milestones), `restore.rs`
+//! (keeping the ledger in step after a crash, finishing interrupted calls), `state.rs` (what
+//! is stored), `tests/` (one or more tests per rule, named after it, on a fake clock).
 //!
 //! # Rules
 //! 1. **Scheduling.** The first wake is `first_wake`. Each wake probes (both sources when the
@@ -79,7 +79,17 @@
 //!    that records open incidents emits an `Open` (`escalate: false`, summary and detail as
 //!    they read now) for each before its probe, and rule 6 resolves every device kind. The
 //!    ledger treats an `Open` of an open key as a silent update and ignores a `Resolve` of a
-//!    key that is not open, so both are safe to repeat.
+//!    key that is not open, so both are safe to repeat. Every ladder call is recorded in the
+//!    state (`call_in_flight`) and persisted before it goes out; a stored state that still
+//!    records one was stopped during it, and the first wake finishes the job: an interrupted
+//!    reconnect is retried like one never answered (rule 5), an interrupted prompt counts as
+//!    sent (the probes or its expiry decide; a WKTeam account is looked up first, rule 9),
+//!    an interrupted question (offline reason, last login) is asked again.
+//! 9. **Rotating login ids** (WKTeam, `identity.rs`): an offline or unknown-wId answer that
+//!    would confirm offline, that comes in an episode, or that is the first after a restart
+//!    found an unfinished prompt is held until the account is looked up (`FindAccount`); an
+//!    account logged in under another wId has it adopted (persisted, `device.w_id_adopted`)
+//!    and is probed again, and the held answer does not count.
 //!
 //! # For the runner
 //! - Carry out actions in order and feed each call's answer before the next wake;
@@ -125,6 +135,7 @@
 //!   later in that episode.
 
 mod deadline;
+mod identity;
 mod ladder;
 mod probe;
 mod restore;
@@ -143,7 +154,7 @@ use crate::incident::IncidentKind;
 use crate::vendor::{OfflineReason, Probe, ReconnectOutcome, SecondLogin, VendorError, VendorKind};
 
 pub(crate) use state::split_times;
-pub use state::{DeviceState, Episode, Phase};
+pub use state::{DeviceState, Episode, LadderCall, Phase};
 
 use probe::{Counters, InFlight};
 
@@ -162,6 +173,12 @@ pub struct Settings {
     pub can_second_login: bool,
     /// The device also has a shrise kick check.
     pub has_kick_check: bool,
+    /// The vendor's login instance id rotates with every login (WKTeam `wId`): an offline
+    /// answer is checked against the provider's logged-in accounts first (rule 9).
+    pub rotating_id: bool,
+    /// The vendor holds the second-login call until the person answers the prompt
+    /// (wechatpro `loginAgain`, WKTeam `secondLogin`); said so in the log.
+    pub prompt_blocks: bool,
     /// The provider's blackout windows: answers received inside them are ignored.
     pub blackout: Vec<Window>,
     /// The zone every window is read in.
@@ -201,6 +218,9 @@ pub enum Event {
     OfflineReason(Result<Option<OfflineReason>, VendorError>),
     /// The answer to [`Action::AskLastLogin`].
     LastLogin(Result<Option<Timestamp>, VendorError>),
+    /// The answer to [`Action::FindAccount`]: the account's current login id if the provider
+    /// lists it as logged in, `None` if it does not.
+    AccountFound(Result<Option<String>, VendorError>),
 }
 
 /// Something the runner must do, in the order given.
@@ -228,6 +248,13 @@ pub enum Action {
     AskOfflineReason,
     /// Ask when the device last logged in (wechatpro).
     AskLastLogin,
+    /// Look the account up among the provider's logged-in accounts (WKTeam `queryLoginWx`)
+    /// to learn its current login id; a listing asked for at most `max_age` ago will do
+    /// (zero: one asked for after this action).
+    FindAccount {
+        /// How old a shared listing may be.
+        max_age: Duration,
+    },
     /// Tell the ledger an incident of this device holds now.
     Open {
         /// The incident kind (device kinds only).
@@ -297,6 +324,16 @@ pub struct Machine {
     /// The device was confirmed online since this machine was built (and every device
     /// incident resolved then).
     online_settled: bool,
+    /// A primary answer waiting for [`Action::FindAccount`]'s answer (rule 9).
+    held: Option<identity::Held>,
+    /// The next offline or unknown-wId answer is checked with a fresh look-up whatever the
+    /// phase (a restart found an unfinished prompt: the login may have rotated the wId).
+    verify_next: bool,
+    /// Look-ups that failed in a row.
+    lookup_failures: u32,
+    /// The ladder call the stored state records as in flight: interrupted by a stop, finished
+    /// at the first wake (rule 8).
+    interrupted: Option<LadderCall>,
 }
 
 impl Machine {
@@ -309,7 +346,13 @@ impl Machine {
             // A hand-edited or damaged row: keep the phase, give the ladder an episode to use.
             state.episode = Some(Episode::new(state.since));
         }
+        let unfinished_prompt = matches!(state.phase, Phase::AwaitingConfirm { .. })
+            || state.call_in_flight == Some(LadderCall::SecondLogin);
         Machine {
+            verify_next: settings.rotating_id && unfinished_prompt,
+            interrupted: state.call_in_flight,
+            held: None,
+            lookup_failures: 0,
             settings,
             reopen_due: !state.open_incidents.is_empty(),
             online_settled: false,
@@ -373,6 +416,7 @@ impl Machine {
             Event::LoginFollowed(answer) => self.on_login_followed(answer),
             Event::OfflineReason(answer) => self.on_offline_reason(answer, now, &mut out),
             Event::LastLogin(answer) => self.on_last_login(answer, now, &mut out),
+            Event::AccountFound(answer) => self.on_account_found(answer, now, &mut out),
         }
         self.persist_changes(&mut out);
         out
@@ -387,11 +431,30 @@ impl Machine {
         }
     }
 
-    /// `Persist` right before a reconnect or a prompt, with the attempt already counted: the
-    /// call may block for minutes (wechatpro holds a prompt until it is confirmed), and a
-    /// crash during it must not send it again after the restart.
+    /// `Persist` right before a ladder call, with the attempt already counted and the call
+    /// recorded in flight: the call may block for minutes (wechatpro holds a prompt until it
+    /// is confirmed), and a crash during it must neither send it again after the restart nor
+    /// forget it.
     pub(super) fn persist_before_call(&mut self, out: &mut Vec<Action>) {
         self.persist_changes(out);
+    }
+
+    /// Sends a ladder call: recorded in flight and persisted first (rule 8), then the action.
+    pub(super) fn begin_call(&mut self, call: LadderCall, action: Action, out: &mut Vec<Action>) {
+        self.state.call_in_flight = Some(call);
+        self.persist_before_call(out);
+        out.push(action);
+        self.inflight.call = Some(match call {
+            LadderCall::Reconnect => probe::Call::Reconnect,
+            LadderCall::SecondLogin => probe::Call::SecondLogin,
+            LadderCall::OfflineReason => probe::Call::OfflineReason,
+            LadderCall::LastLogin => probe::Call::LastLogin,
+        });
+    }
+
+    /// The ladder call's answer came (or it was given up): no longer in flight.
+    pub(super) fn end_call(&mut self) {
+        self.state.call_in_flight = None;
     }
 
     /// Moves to `phase`; `since` moves only when the status word changes.

@@ -8,7 +8,7 @@ use jiff::civil::Time;
 
 use super::{Action, Level, Machine, Phase, Source, after, human, log};
 use crate::incident::IncidentKind;
-use crate::vendor::{Probe, VendorError};
+use crate::vendor::Probe;
 
 /// Consecutive answers, per source. Transient: a restart starts counting afresh.
 #[derive(Debug, Clone, Default)]
@@ -31,6 +31,7 @@ pub(super) enum Call {
     FollowLogin,
     OfflineReason,
     LastLogin,
+    FindAccount,
 }
 
 /// What the runner was asked for and has not answered yet.
@@ -73,6 +74,9 @@ impl Machine {
         let scheduled = self.next_wake;
         if std::mem::take(&mut self.reopen_due) {
             self.reopen_incidents(now, out);
+        }
+        if let Some(call) = self.interrupted.take() {
+            self.finish_interrupted(call, now, out);
         }
         if self.inflight.probes > 0 || self.inflight.call.is_some() {
             // The runner awaits answers in order: an answer still outstanding at a wake was
@@ -161,6 +165,11 @@ impl Machine {
     ) {
         self.inflight.probes = self.inflight.probes.saturating_sub(1);
         if !self.in_blackout(now) {
+            if let Some(max_age) = self.lookup_before(source, &answer, now) {
+                // Rule 9: the deadline is checked once the held answer counts.
+                self.hold(answer, max_age, out);
+                return;
+            }
             match answer {
                 Probe::Unknown(error) => self.on_unknown(source, &error, out),
                 Probe::Online { last_login } => {
@@ -176,7 +185,12 @@ impl Machine {
         self.check_deadline(now, out);
     }
 
-    fn on_unknown(&mut self, source: Source, error: &VendorError, out: &mut Vec<Action>) {
+    pub(super) fn on_unknown(
+        &mut self,
+        source: Source,
+        error: &dyn std::fmt::Display,
+        out: &mut Vec<Action>,
+    ) {
         let run = &mut self.counters.unknown_run[index(source)];
         if !*run {
             *run = true;
@@ -211,7 +225,7 @@ impl Machine {
         }
     }
 
-    fn on_offline(&mut self, source: Source, now: Timestamp, out: &mut Vec<Action>) {
+    pub(super) fn on_offline(&mut self, source: Source, now: Timestamp, out: &mut Vec<Action>) {
         let c = &mut self.counters;
         c.unknown_run[index(source)] = false;
         let run = &mut c.offline[index(source)];

@@ -4,13 +4,14 @@
 //! The machine therefore re-tells the ledger on the first wake what the stored state records
 //! open, and resolves every device kind once the device is online. Both are safe to repeat:
 //! the ledger treats an `Open` of an open key as a silent update and ignores a `Resolve` of a
-//! key that is not open.
+//! key that is not open. A ladder call the stored state records in flight was interrupted by
+//! the stop: the first wake finishes it (rule 8).
 
 use std::time::Duration;
 
 use jiff::Timestamp;
 
-use super::{Action, Machine};
+use super::{Action, LadderCall, Level, Machine, log};
 use crate::incident::IncidentKind;
 
 /// The incident kinds about one device (the others are provider-wide).
@@ -58,6 +59,38 @@ impl Machine {
         };
         let milestone = warned.or_else(passed).unwrap_or(remaining);
         Some(self.warning_incident(deadline, remaining, milestone, false))
+    }
+
+    /// Rule 8: a ladder call the stored state records in flight was interrupted by a stop.
+    /// A reconnect is retried like one never answered; a prompt counts as sent (the probes
+    /// or its expiry decide, so none is sent twice); a question is asked again.
+    pub(super) fn finish_interrupted(
+        &mut self,
+        call: LadderCall,
+        now: Timestamp,
+        out: &mut Vec<Action>,
+    ) {
+        self.end_call();
+        let why = "a stop interrupted the call";
+        let message = match call {
+            LadderCall::Reconnect => {
+                self.reconnect_abandoned(why, "interrupted", now, out);
+                "a stop interrupted the reconnect; it is retried after the next offline answer"
+            }
+            LadderCall::SecondLogin => {
+                "a stop interrupted the second-login call; the prompt counts as sent and the \
+                 probes decide whether it was confirmed"
+            }
+            LadderCall::OfflineReason => {
+                self.with_episode(|e| e.reason_asked = false);
+                "a stop interrupted the offline-reason question; it is asked again"
+            }
+            LadderCall::LastLogin => {
+                self.with_episode(|e| e.last_login_asked = false);
+                "a stop interrupted the last-login question; it is asked again"
+            }
+        };
+        log(out, "recovery.resumed", Level::Info, message.to_owned());
     }
 
     /// Back online: a `Resolve` for every device kind, recorded open or not.

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 
 use super::ladder::never_sent;
 use super::probe::Call;
-use super::{Action, Level, Machine, Phase, Source, after, human, log};
+use super::{Action, LadderCall, Level, Machine, Phase, Source, after, human, log};
 use crate::vendor::{SecondLogin, VendorError, VendorKind};
 
 /// How much longer than the confirm window a blocking second-login call may take.
@@ -115,9 +115,14 @@ impl Machine {
 
     /// `login_required` and offline again: prompt if the window has opened meanwhile.
     pub(super) fn prompt_if_possible(&mut self, now: Timestamp, out: &mut Vec<Action>) {
-        if self.second_login_block(now).is_none() {
+        if self.prompt_allowed(now) {
             self.send_prompt(now, out);
         }
+    }
+
+    /// Whether a prompt may be sent now.
+    pub(super) fn prompt_allowed(&self, now: Timestamp) -> bool {
+        self.second_login_block(now).is_none()
     }
 
     fn send_prompt(&mut self, now: Timestamp, out: &mut Vec<Action>) {
@@ -135,17 +140,21 @@ impl Machine {
             login_uuid: None,
         };
         self.set_phase(phase, now);
+        let wait = window.saturating_add(CALL_SLACK);
+        let kind = self.settings.kind;
+        let held = if self.settings.prompt_blocks {
+            format!(
+                "{kind} holds the call until the person confirms or the prompt lapses, at most {}",
+                human(wait)
+            )
+        } else {
+            format!("the prompt stays valid for {}", human(window))
+        };
         let message = format!(
-            "second-login prompt sent (attempt {sent} of {attempts}); waiting up to {} for the \
-             person to confirm",
-            human(window)
+            "asking the gateway for a second-login prompt (attempt {sent} of {attempts}); {held}"
         );
         log(out, "recovery.second_login", Level::Info, message);
-        self.persist_before_call(out);
-        out.push(Action::SecondLogin {
-            wait: window.saturating_add(CALL_SLACK),
-        });
-        self.inflight.call = Some(Call::SecondLogin);
+        self.begin_call(LadderCall::SecondLogin, Action::SecondLogin { wait }, out);
         self.recheck_soon(now);
     }
 
@@ -159,8 +168,15 @@ impl Machine {
         if !self.inflight.take(Call::SecondLogin) {
             return;
         }
+        self.end_call();
         match answer {
-            Ok(login) => self.prompt_shown(login, now),
+            Ok(login) => self.prompt_shown(login, now, out),
+            Err(VendorError::Unconfirmed(said)) => {
+                // A blocking vendor gave up waiting for the person: the prompt lapsed.
+                let message = format!("the gateway says the prompt lapsed: {said}");
+                log(out, "recovery.second_login", Level::Warn, message);
+                self.unconfirmed(now, out);
+            }
             Err(VendorError::AlreadyLoggedIn(_)) => {
                 self.on_online(Source::Primary, now, out);
                 if matches!(self.state.phase, Phase::AwaitingConfirm { .. }) {
@@ -210,8 +226,20 @@ impl Machine {
         self.recheck_soon(now);
     }
 
-    /// The prompt is on the phone: keep the new `wId` (WKTeam) and the uuid to follow (GeWe).
-    fn prompt_shown(&mut self, login: SecondLogin, now: Timestamp) {
+    /// The vendor accepted the prompt (a blocking vendor: the person confirmed it): keep the
+    /// new `wId` (WKTeam) and the uuid to follow (GeWe); the probes decide.
+    fn prompt_shown(&mut self, login: SecondLogin, now: Timestamp, out: &mut Vec<Action>) {
+        let message = if self.settings.prompt_blocks {
+            "the gateway reports the second login confirmed on the phone; probing to check"
+                .to_owned()
+        } else {
+            format!(
+                "the gateway showed the second-login prompt; waiting up to {} for the person to \
+                 confirm",
+                human(self.settings.policy.confirm_window)
+            )
+        };
+        log(out, "recovery.second_login", Level::Info, message);
         if let Some(w_id) = login.new_w_id {
             self.state.w_id = Some(w_id);
         }

@@ -167,6 +167,34 @@ pub(crate) fn split_times(step: &str) -> (&str, u32) {
     counted.unwrap_or((step, 1))
 }
 
+/// A ladder call the machine sent and has not had the answer to. It is stored (before the call
+/// goes out) so that a restart knows the call was interrupted and finishes the job rather than
+/// forgetting it or sending it twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LadderCall {
+    /// A GeWe reconnect.
+    Reconnect,
+    /// A second-login prompt (it may be on the phone).
+    SecondLogin,
+    /// The offline-reason question.
+    OfflineReason,
+    /// The wechatpro last-login question.
+    LastLogin,
+}
+
+impl LadderCall {
+    /// The call's name in log lines.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LadderCall::Reconnect => "reconnect",
+            LadderCall::SecondLogin => "second login",
+            LadderCall::OfflineReason => "offline reason",
+            LadderCall::LastLogin => "last login",
+        }
+    }
+}
+
 /// Everything about a device that must survive a restart. Serialized as JSON into the store;
 /// new fields need `#[serde(default)]` so older rows still load.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -192,6 +220,9 @@ pub struct DeviceState {
     /// The device incidents this machine has told the ledger are open.
     #[serde(default)]
     pub open_incidents: BTreeSet<IncidentKind>,
+    /// The ladder call sent and not answered yet (stored before it goes out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_in_flight: Option<LadderCall>,
 }
 
 impl DeviceState {
@@ -206,6 +237,7 @@ impl DeviceState {
             episode: None,
             reason_asked_at: None,
             open_incidents: BTreeSet::new(),
+            call_in_flight: None,
         }
     }
 
@@ -234,6 +266,7 @@ impl DeviceState {
             episode,
             reason_asked_at,
             open_incidents,
+            call_in_flight,
         } = self;
         *phase != other.phase
             || *since != other.since
@@ -242,5 +275,6 @@ impl DeviceState {
             || *episode != other.episode
             || *reason_asked_at != other.reason_asked_at
             || *open_incidents != other.open_incidents
+            || *call_in_flight != other.call_in_flight
     }
 }

@@ -4,9 +4,8 @@
 //! - A call the gate refuses (rejected credentials being backed off) answers at once with a
 //!   credentials error: for a probe an unknown answer (it never counts), for a ladder call an
 //!   error the machine retries later without spending an attempt.
-//! - WKTeam: a probe answered `DeviceGone` means the stored wId rotated elsewhere (a QR login,
-//!   another tool's second login). One `queryLoginWx` finds the account's current wId and the
-//!   probe is retried with it; an account missing from the logged-in list is offline.
+//! - WKTeam: `FindAccount` looks the account up in the provider's shared listing of logged-in
+//!   accounts (`queryLoginWx`, one request serving every device that needs it at once).
 //! - GeWe: `FollowLogin` asks `checkLogin` whether the dialog login completed.
 
 use std::future::Future;
@@ -53,6 +52,9 @@ impl Live {
                 let call = provider.client.last_login(self.device_ref());
                 Event::LastLogin(self.gated(&provider, call).await?)
             }
+            Action::FindAccount { max_age } => {
+                Event::AccountFound(self.find_account(&provider, max_age).await?)
+            }
             Action::Log(_) | Action::Open { .. } | Action::Resolve { .. } | Action::Persist => {
                 return Some(Vec::new());
             }
@@ -60,15 +62,12 @@ impl Live {
         Some(vec![event])
     }
 
-    /// The device as its vendor knows it now.
+    /// The device as its vendor knows it now (the machine keeps the current WKTeam wId).
     fn device_ref(&self) -> DeviceRef<'_> {
         let device = &self.setup.device;
         DeviceRef {
             id: &device.id,
-            w_id: self
-                .w_id
-                .as_deref()
-                .or(self.setup.machine.state().w_id.as_deref()),
+            w_id: self.setup.machine.state().w_id.as_deref(),
             region_id: device.region_id.as_deref(),
         }
     }
@@ -96,38 +95,22 @@ impl Live {
     }
 
     async fn probe_primary(&mut self, provider: &ProviderRt) -> Option<Probe> {
-        let answer = self.gated_probe(provider, self.device_ref()).await?;
-        let (Probe::Unknown(VendorError::DeviceGone(_)), Client::Wkteam(client)) =
-            (&answer, &provider.client)
-        else {
-            return Some(answer);
+        self.gated_probe(provider, self.device_ref()).await
+    }
+
+    /// WKTeam `queryLoginWx` (shared by the provider's devices): the account's current wId.
+    async fn find_account(
+        &self,
+        provider: &ProviderRt,
+        max_age: std::time::Duration,
+    ) -> Option<Result<Option<String>, VendorError>> {
+        let Client::Wkteam(client) = &provider.client else {
+            return Some(Err(VendorError::Unsupported(
+                "only wkteam lists its logged-in accounts",
+            )));
         };
-        let current = self.device_ref().w_id.map(str::to_owned);
-        let listed = self.gated(provider, client.logged_in()).await?;
-        let found = match listed {
-            Ok(accounts) => accounts
-                .into_iter()
-                .find(|(wc_id, _)| *wc_id == self.setup.device.id)
-                .map(|(_, w_id)| w_id),
-            // Keep the unknown answer: nothing learned.
-            Err(_) => return Some(answer),
-        };
-        match found {
-            Some(w_id) if Some(&w_id) != current.as_ref() => {
-                tracing::info!(
-                    device = %self.setup.device.name,
-                    provider = %provider.name,
-                    "wId rotated at the vendor; probing again with the current one"
-                );
-                self.w_id = Some(w_id);
-                self.gated_probe(provider, self.device_ref()).await
-            }
-            Some(_) => Some(answer),
-            None => Some(Probe::Offline {
-                message: Some("not among the provider's logged-in accounts".to_owned()),
-                last_login: None,
-            }),
-        }
+        let call = client.find_account(&self.setup.device.id, max_age);
+        self.gated(provider, call).await
     }
 
     /// A probe through `provider`'s gate.

@@ -152,6 +152,8 @@ async fn wkteam_second_login_stores_and_uses_the_new_wid() {
         })
         .await;
     assert_eq!(daemon.stop().await.code(), Some(0));
+    // Looked up once before the offline was confirmed (rule 9).
+    assert_eq!(sim.calls_to("/queryLoginWx").len(), 1);
     // After a restart the stored wId is used at once: no rediscovery needed.
     let daemon = Daemon::start(dir.path(), &text);
     let since = last_probe(&sim);
@@ -160,7 +162,7 @@ async fn wkteam_second_login_stores_and_uses_the_new_wid() {
             resolved_probes(&sim, "wc_1", since) >= 3
         })
         .await;
-    assert!(sim.calls_to("/queryLoginWx").is_empty());
+    assert_eq!(sim.calls_to("/queryLoginWx").len(), 1);
     assert_eq!(sim.calls_to("/secondLogin").len(), 1);
 }
 

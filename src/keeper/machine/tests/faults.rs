@@ -95,8 +95,8 @@ fn provider_fault_second_login_not_sent_errors_do_not_burn_the_attempt() {
         );
         assert_eq!(
             message(&acts, "recovery.second_login"),
-            "second-login prompt sent (attempt 1 of 1); waiting up to 3m for the person to \
-             confirm"
+            "asking the gateway for a second-login prompt (attempt 1 of 1); wkteam holds the \
+             call until the person confirms or the prompt lapses, at most 3m 30s"
         );
     }
 }

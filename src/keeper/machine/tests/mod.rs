@@ -4,6 +4,8 @@
 mod deadline;
 mod expiry;
 mod faults;
+mod identity;
+mod interrupted;
 mod ladder;
 mod probe;
 mod reason;
@@ -42,6 +44,8 @@ pub(super) fn settings(kind: VendorKind) -> Settings {
         can_reconnect: kind == VendorKind::Gewe,
         can_second_login: kind != VendorKind::Shrise,
         has_kick_check: false,
+        rotating_id: kind == VendorKind::Wkteam,
+        prompt_blocks: matches!(kind, VendorKind::Wechatpro | VendorKind::Wkteam),
         blackout: Vec::new(),
         timezone: TimeZone::UTC,
     }
@@ -70,6 +74,9 @@ pub(super) fn unknown() -> Probe {
 pub(super) struct Rig {
     pub(super) m: Machine,
     pub(super) now: Timestamp,
+    /// What the provider's listing of logged-in accounts says of the device (WKTeam look-ups
+    /// of rule 9 are answered with it as they come): its wId, or `None` (not logged in).
+    pub(super) listed: Option<String>,
 }
 
 impl Rig {
@@ -88,6 +95,7 @@ impl Rig {
         Rig {
             m: Machine::new(settings, state, now),
             now,
+            listed: None,
         }
     }
 
@@ -105,8 +113,14 @@ impl Rig {
         self.feed(Event::Wake)
     }
 
+    /// One probe answer; a look-up it asks for is answered with [`Rig::listed`] at once,
+    /// and the actions of both are returned.
     pub(super) fn answer(&mut self, source: Source, answer: Probe) -> Vec<Action> {
-        self.feed(Event::Probe { source, answer })
+        let mut acts = self.feed(Event::Probe { source, answer });
+        if acts.iter().any(|a| matches!(a, Action::FindAccount { .. })) {
+            acts.extend(self.feed(Event::AccountFound(Ok(self.listed.clone()))));
+        }
+        acts
     }
 
     /// One wake that must probe, answered by the primary probe; all actions of both.
@@ -198,6 +212,15 @@ pub(super) fn resolved(acts: &[Action], kind: IncidentKind) -> bool {
 
 pub(super) fn sends(acts: &[Action], action: &Action) -> bool {
     acts.contains(action)
+}
+
+/// A probe whose offline answer a WKTeam device checks against a listing of logged-in
+/// accounts up to `max_age` old (rule 9).
+pub(super) fn probe_then_lookup(max_age: Duration) -> Vec<Action> {
+    vec![
+        Action::Probe { kick_check: false },
+        Action::FindAccount { max_age },
+    ]
 }
 
 /// Whether `acts` asks for a second-login prompt.

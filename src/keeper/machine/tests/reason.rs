@@ -44,8 +44,13 @@ fn offline_reason_at_most_once_per_12h_wkteam() {
     let acts = rig.confirm_offline();
     assert!(sends(&acts, &Action::AskOfflineReason));
     let asked_at = rig.now;
-    assert_eq!(rig.m.state().reason_asked_at, Some(asked_at));
+    assert_eq!(
+        rig.m.state().reason_asked_at,
+        None,
+        "counted once the vendor answered"
+    );
     let acts = rig.feed(Event::OfflineReason(Ok(None)));
+    assert_eq!(rig.m.state().reason_asked_at, Some(asked_at));
     assert!(prompts(&acts), "no last-login ask on WKTeam: {acts:?}");
     rig.feed(Event::SecondLogin(Ok(Default::default())));
     rig.poll(online());
@@ -60,7 +65,22 @@ fn offline_reason_at_most_once_per_12h_wkteam() {
     rig.now = asked_at.checked_add(secs(24 * 3_600)).unwrap();
     let acts = rig.confirm_offline();
     assert!(sends(&acts, &Action::AskOfflineReason));
-    assert_eq!(rig.m.state().reason_asked_at, Some(rig.now));
+    rig.feed(Event::OfflineReason(Err(VendorError::Timeout)));
+    assert_eq!(
+        rig.m.state().reason_asked_at,
+        Some(rig.now),
+        "a failed answer may still have been counted"
+    );
+}
+
+#[test]
+fn offline_reason_the_vendor_never_got_is_not_counted_against_the_12h() {
+    let mut rig = Rig::new(settings(VendorKind::Wkteam));
+    rig.confirm_offline();
+    rig.feed(Event::OfflineReason(Err(VendorError::RateLimited(
+        "频繁".into(),
+    ))));
+    assert_eq!(rig.m.state().reason_asked_at, None);
 }
 
 #[test]

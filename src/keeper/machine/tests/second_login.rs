@@ -24,9 +24,15 @@ fn second_login_prompt_waits_in_awaiting_confirm() {
     assert!(sends(&acts, &Action::SecondLogin { wait: secs(210) }));
     assert_eq!(
         message(&acts, "recovery.second_login"),
-        "second-login prompt sent (attempt 1 of 1); waiting up to 3m for the person to confirm"
+        "asking the gateway for a second-login prompt (attempt 1 of 1); wkteam holds the call \
+         until the person confirms or the prompt lapses, at most 3m 30s"
     );
     assert!(persisted(&acts));
+    assert_eq!(
+        rig.m.state().call_in_flight,
+        Some(crate::keeper::machine::LadderCall::SecondLogin),
+        "recorded in flight before it goes out"
+    );
     let expires = rig.now.checked_add(secs(180)).unwrap();
     assert_eq!(
         rig.m.state().phase,
@@ -41,12 +47,15 @@ fn second_login_prompt_waits_in_awaiting_confirm() {
 #[test]
 fn second_login_rechecks_at_recheck_interval() {
     let (mut rig, _) = prompted(wkteam());
-    rig.feed(Event::SecondLogin(Ok(SecondLogin::default())));
+    let acts = rig.feed(Event::SecondLogin(Ok(SecondLogin::default())));
+    assert_eq!(rig.m.state().call_in_flight, None);
+    assert!(persisted(&acts));
     for _ in 0..3 {
         let before = rig.now;
         let acts = rig.poll(offline());
         assert_eq!(rig.now, before.checked_add(secs(5)).unwrap());
-        assert_eq!(calls(&acts), vec![Action::Probe { kick_check: false }]);
+        // Before the expiry an offline answer cannot act: a listing a poll old will do.
+        assert_eq!(calls(&acts), probe_then_lookup(secs(60)));
         assert!(!persisted(&acts));
     }
 }
@@ -160,15 +169,11 @@ fn second_login_outside_hours_manual_at_once_then_prompt_when_window_opens() {
         detail["steps"],
         serde_json::json!(["second login waits for 08:00"])
     );
-    // All night: probes, nothing else.
+    // All night: probes (each checked against a shared listing, in case a person logs in
+    // with a QR code and the wId rotates), nothing else.
     while rig.m.next_wake() < ts("2026-11-22T08:00:00Z") {
         let acts = rig.poll(offline());
-        assert_eq!(
-            calls(&acts),
-            vec![Action::Probe { kick_check: false }],
-            "{}",
-            rig.now
-        );
+        assert_eq!(calls(&acts), probe_then_lookup(secs(60)), "{}", rig.now);
     }
     // The first wake inside the window, still offline: the prompt goes out; the incident
     // stays open.
@@ -219,7 +224,7 @@ fn second_login_never_sent_to_a_recycled_device() {
     assert_eq!(rig.m.status(), "recycled");
     for _ in 0..3 {
         let acts = rig.poll(offline());
-        assert_eq!(calls(&acts), vec![Action::Probe { kick_check: false }]);
+        assert_eq!(calls(&acts), probe_then_lookup(secs(60)));
     }
 }
 
