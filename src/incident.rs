@@ -101,6 +101,51 @@ impl Severity {
     }
 }
 
+/// Why an incident resolved: the `resolution` of a resolved payload. A person reading
+/// "resolved" must never take a device that was merely dropped from the watch list for one that
+/// is back online.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    /// The condition ended: the device is online again, the provider answers again, its
+    /// credentials are accepted again, the recycle deadline moved away.
+    Recovered,
+    /// The device, or its provider, left the configuration (or the device moved to another
+    /// provider): it is no longer watched, whatever its state.
+    Removed,
+    /// A `recycle_warning` replaced by the `device_recycled` it warned of.
+    Superseded,
+}
+
+impl Resolution {
+    /// Every resolution, for parsing and tests.
+    pub const ALL: [Resolution; 3] = [
+        Resolution::Recovered,
+        Resolution::Removed,
+        Resolution::Superseded,
+    ];
+
+    /// The contract spelling (payload `resolution`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resolution::Recovered => "recovered",
+            Resolution::Removed => "removed",
+            Resolution::Superseded => "superseded",
+        }
+    }
+
+    /// Parses the contract spelling; `None` for anything else.
+    pub fn parse(s: &str) -> Option<Resolution> {
+        Resolution::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+impl fmt::Display for Resolution {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What an incident is about: one device, or a whole provider.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "scope", content = "name", rename_all = "lowercase")]
@@ -182,6 +227,8 @@ pub enum IncidentChange {
         key: IncidentKey,
         /// When the condition was observed to end.
         at: Timestamp,
+        /// Why it ended.
+        resolution: Resolution,
     },
 }
 
@@ -221,6 +268,16 @@ mod tests {
         );
         assert!(IncidentKind::CredentialsInvalid.is_provider_wide());
         assert!(!IncidentKind::RecycleWarning.is_provider_wide());
+    }
+
+    #[test]
+    fn resolutions_round_trip_in_their_contract_spelling() {
+        for resolution in Resolution::ALL {
+            assert_eq!(Resolution::parse(resolution.as_str()), Some(resolution));
+            let json = serde_json::to_string(&resolution).unwrap();
+            assert_eq!(json, format!("\"{resolution}\""));
+        }
+        assert_eq!(Resolution::parse("online"), None);
     }
 
     #[test]

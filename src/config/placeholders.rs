@@ -8,7 +8,8 @@
 /// Every placeholder an argument may use, by name (written `{name}` in the argument): the
 /// incident's kind, device, status (`firing` / `resolved`, `test` for a test message), English
 /// summary, severity, provider, incident id, the device's vendor id, the reminder number
-/// (`repeat`, 0 for the first message) and when the incident opened (RFC 3339).
+/// (`repeat`, 0 for the first message), when the incident opened (RFC 3339) and why a resolved
+/// one resolved (`resolution`: `recovered`, `removed`, `superseded`; empty while firing).
 pub const PLACEHOLDERS: &[&str] = &[
     "kind",
     "device",
@@ -20,6 +21,7 @@ pub const PLACEHOLDERS: &[&str] = &[
     "vendor_id",
     "repeat",
     "opened_at",
+    "resolution",
 ];
 
 /// Checks one argument: every `{name}` is in [`PLACEHOLDERS`] and every brace is paired or
@@ -183,8 +185,8 @@ mod tests {
         assert_eq!(
             err,
             "unknown placeholder {devcie}; known: {kind}, {device}, {status}, {summary}, \
-             {severity}, {provider}, {incident_id}, {vendor_id}, {repeat}, {opened_at} \
-             (write `{{` and `}}` for literal braces)"
+             {severity}, {provider}, {incident_id}, {vendor_id}, {repeat}, {opened_at}, \
+             {resolution} (write `{{` and `}}` for literal braces)"
         );
         assert!(
             check("{}")

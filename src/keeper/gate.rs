@@ -11,7 +11,9 @@ use jiff::Timestamp;
 use serde_json::json;
 
 use super::provider::{Admission, HealthChange, Outcome, ProviderHealth, Ticket};
-use crate::incident::{IncidentChange, IncidentContext, IncidentKey, IncidentKind, Subject};
+use crate::incident::{
+    IncidentChange, IncidentContext, IncidentKey, IncidentKind, Resolution, Subject,
+};
 use crate::jitter::Jitter;
 use crate::notify::Notifications;
 use crate::vendor::VendorError;
@@ -144,6 +146,7 @@ impl Gate {
                 self.notifications.send(IncidentChange::Resolve {
                     key: self.key(kind),
                     at: now,
+                    resolution: Resolution::Removed,
                 });
             }
         }
@@ -163,12 +166,14 @@ impl Gate {
                 return IncidentChange::Resolve {
                     key: self.key(IncidentKind::ProviderUnreachable),
                     at,
+                    resolution: Resolution::Recovered,
                 };
             }
             HealthChange::CredentialsValid => {
                 return IncidentChange::Resolve {
                     key: self.key(IncidentKind::CredentialsInvalid),
                     at,
+                    resolution: Resolution::Recovered,
                 };
             }
             HealthChange::Unreachable => (

@@ -192,10 +192,13 @@ impl Live {
                 escalate,
                 at: Timestamp::now(),
             }),
-            Action::Resolve { kind } => self.setup.notifications.send(IncidentChange::Resolve {
-                key: self.key(kind),
-                at: Timestamp::now(),
-            }),
+            Action::Resolve { kind, resolution } => {
+                self.setup.notifications.send(IncidentChange::Resolve {
+                    key: self.key(kind),
+                    at: Timestamp::now(),
+                    resolution,
+                })
+            }
             Action::Persist => self.persist(),
             call => return Some(call),
         }

@@ -26,7 +26,7 @@ use super::providers::{Build, ProviderSlot};
 use super::restore::Restored;
 use super::runner::Runner;
 use crate::config::{Config, Device};
-use crate::incident::{IncidentChange, IncidentKey, Subject};
+use crate::incident::{IncidentChange, IncidentKey, IncidentKind, Resolution, Subject};
 use crate::jitter::Jitter;
 use crate::notify::Notifications;
 use crate::store::Writer;
@@ -109,7 +109,37 @@ impl Supervisor {
             let state = supervisor.state_for(device, now);
             supervisor.spawn(device, state, later(now, offset));
         }
+        supervisor.resolve_unwatched(&restored.provider_flags, now);
         Ok(supervisor)
+    }
+
+    /// What was left open by devices and providers removed from the configuration while the
+    /// daemon was down: resolved as `removed` (the devices' states stay parked, in case they
+    /// come back).
+    fn resolve_unwatched(&self, provider_flags: &BTreeMap<String, (bool, bool)>, now: Timestamp) {
+        for (name, (_, state)) in &self.parked {
+            self.resolve_all(name, state, now);
+        }
+        for (provider, (unreachable, credentials)) in provider_flags {
+            if self.config.provider(provider).is_some() {
+                continue;
+            }
+            for (open, kind) in [
+                (*unreachable, IncidentKind::ProviderUnreachable),
+                (*credentials, IncidentKind::CredentialsInvalid),
+            ] {
+                if open {
+                    self.shared.notifications.send(IncidentChange::Resolve {
+                        key: IncidentKey {
+                            subject: Subject::Provider(provider.clone()),
+                            kind,
+                        },
+                        at: now,
+                        resolution: Resolution::Removed,
+                    });
+                }
+            }
+        }
     }
 
     /// How many devices run.
@@ -141,7 +171,9 @@ impl Supervisor {
         }
     }
 
-    /// Resolves every incident `state` says is open for `device`.
+    /// Resolves every incident `state` says is open for `device`, which is no longer watched
+    /// (removed from the configuration, or moved to another provider): `removed`, never
+    /// "online again".
     fn resolve_all(&self, device: &str, state: &DeviceState, now: Timestamp) {
         for kind in &state.open_incidents {
             self.shared.notifications.send(IncidentChange::Resolve {
@@ -150,6 +182,7 @@ impl Supervisor {
                     kind: *kind,
                 },
                 at: now,
+                resolution: Resolution::Removed,
             });
         }
     }

@@ -20,8 +20,8 @@
 //! - Repeat: a notifier with a non-zero `repeat_interval` gets the next seq when that long has
 //!   passed since the last firing message to it was delivered, and never while one is still
 //!   undelivered (a notifier that is down is not flooded when it comes back).
-//! - `Resolve` for an open key resolves it once: a resolved delivery (seq 0) per notifier with
-//!   `send_resolved`. Undelivered firing messages stay queued before it. `Resolve` for a key
+//! - `Resolve` for an open key resolves it once, recording why (the payload's `resolution`): a
+//!   resolved delivery (seq 0) per notifier with `send_resolved`. Undelivered firing messages stay queued before it. `Resolve` for a key
 //!   with nothing open does nothing.
 //! - The lanes due a repeat are kept in a schedule ordered by time ([`repeats`]), so the next
 //!   repeat and the due ones are found without walking every open incident.
@@ -40,7 +40,7 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::config::{Notifier, NotifierKind};
-use crate::incident::{IncidentChange, IncidentContext, IncidentKey, Severity};
+use crate::incident::{IncidentChange, IncidentContext, IncidentKey, Resolution, Severity};
 use crate::store::{DeliveryRecord, DeliveryState, IncidentRecord, Transition, Write};
 
 mod inhibit;
@@ -139,7 +139,11 @@ impl Ledger {
                     self.open_new(key, update, at, now)
                 }
             }
-            IncidentChange::Resolve { key, at } => self.resolve(&key, at, now),
+            IncidentChange::Resolve {
+                key,
+                at,
+                resolution,
+            } => self.resolve(&key, at, resolution, now),
         }
     }
 
@@ -171,6 +175,7 @@ impl Ledger {
             detail: update.detail,
             opened_at,
             resolved_at: None,
+            resolution: None,
             escalations: 0,
         };
         let incident = Arc::new(record.clone());
@@ -230,7 +235,13 @@ impl Ledger {
         outcome
     }
 
-    fn resolve(&mut self, key: &IncidentKey, at: Timestamp, now: Timestamp) -> Outcome {
+    fn resolve(
+        &mut self,
+        key: &IncidentKey,
+        at: Timestamp,
+        resolution: Resolution,
+        now: Timestamp,
+    ) -> Outcome {
         let mut outcome = Outcome::default();
         let Some(mut open) = self.open.remove(key) else {
             return outcome;
@@ -241,6 +252,7 @@ impl Ledger {
                 .reschedule(&open.record.id, name, lane.due, None);
         }
         open.record.resolved_at = Some(at.max(open.record.opened_at));
+        open.record.resolution = Some(resolution);
         outcome.writes.push(Write::Incident(open.record.clone()));
         let incident = Arc::new(open.record);
         outcome.events.push(Event::Resolved(Arc::clone(&incident)));

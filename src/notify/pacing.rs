@@ -31,7 +31,7 @@ use jiff::{SignedDuration, Timestamp};
 use super::channel::Shape;
 use super::ledger::Message;
 use crate::config::{Notifier, Window};
-use crate::incident::{IncidentKind, Severity, Subject};
+use crate::incident::{IncidentKind, Resolution, Severity, Subject};
 use crate::store::Transition;
 
 /// The span the rate limit counts sends in.
@@ -174,10 +174,14 @@ impl Pacing {
     fn group_key<'a>(&self, message: &'a Message) -> Option<GroupKey<'a>> {
         let grouping = self.merges && !self.group_wait.is_zero();
         let device = matches!(message.incident.key.subject, Subject::Device(_));
+        let transition = message.delivery.transition;
         (grouping && device).then(|| GroupKey {
             provider: message.incident.context.provider.as_str(),
             kind: message.incident.key.kind,
-            transition: message.delivery.transition,
+            transition,
+            resolution: (transition == Transition::Resolved)
+                .then_some(message.incident.resolution)
+                .flatten(),
         })
     }
 }
@@ -213,12 +217,14 @@ pub(crate) struct Pick {
     pub shape: Shape,
 }
 
-/// What groups device messages: same provider, kind and transition.
+/// What groups device messages: same provider, kind and transition (and, resolved, the same
+/// resolution: "online again" and "no longer watched" are different messages).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct GroupKey<'a> {
     provider: &'a str,
     kind: IncidentKind,
     transition: Transition,
+    resolution: Option<Resolution>,
 }
 
 /// Messages that go together (a group, or a single message).

@@ -3,13 +3,17 @@
 //!
 //! A payload is built from the incident as the ledger recorded it, the delivery it belongs to
 //! and the moment of the attempt, so a retried message carries the time it was actually sent.
+//!
+//! A resolved payload carries one key more than the contract's example, after `detail`:
+//! `resolution`, why it resolved (`recovered`, `removed`, `superseded`; see
+//! [`crate::incident::Resolution`]). A firing payload is the example key for key.
 
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::incident::{IncidentKind, Severity, Subject};
+use crate::incident::{IncidentKind, Resolution, Severity, Subject};
 use crate::store::{DeliveryRecord, IncidentRecord, Transition};
 use crate::vendor::VendorKind;
 
@@ -35,6 +39,9 @@ pub struct Payload<'a> {
     sent_at: String,
     repeat: u32,
     detail: &'a serde_json::Value,
+    /// Resolved payloads only: why (rows resolved by an older build read as recovered).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resolution: Option<Resolution>,
 }
 
 impl<'a> Payload<'a> {
@@ -51,9 +58,12 @@ impl<'a> Payload<'a> {
             Subject::Device(name) => Some(name.as_str()),
             Subject::Provider(_) => None,
         };
-        let resolved_at = match delivery.transition {
-            Transition::Resolved => incident.resolved_at.map(rfc3339),
-            Transition::Firing => None,
+        let (resolved_at, resolution) = match delivery.transition {
+            Transition::Resolved => (
+                incident.resolved_at.map(rfc3339),
+                Some(incident.resolution.unwrap_or(Resolution::Recovered)),
+            ),
+            Transition::Firing => (None, None),
         };
         Payload {
             schema: SCHEMA,
@@ -72,6 +82,7 @@ impl<'a> Payload<'a> {
             sent_at: rfc3339(sent_at),
             repeat: delivery.seq,
             detail: &incident.detail,
+            resolution,
         }
     }
 
@@ -118,6 +129,7 @@ mod tests {
             detail: json!({}),
             opened_at,
             resolved_at: None,
+            resolution: None,
             escalations: 0,
         }
     }
@@ -182,9 +194,22 @@ mod tests {
         incident.context.labels.clear();
         incident.detail = json!({"calls": 3});
         incident.resolved_at = Some("2026-11-21T09:30:00Z".parse().unwrap());
+        incident.resolution = Some(Resolution::Recovered);
         let sent_at = "2026-11-21T09:30:02Z".parse().unwrap();
         let resolved = Payload::new(&incident, &delivery(Transition::Resolved, 0), sent_at);
         let value = serde_json::to_value(&resolved).unwrap();
+        assert_eq!(value["resolution"], "recovered");
+        let keys: Vec<&str> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys.last(),
+            Some(&"resolution"),
+            "after the contract's keys"
+        );
         assert_eq!(value["status"], "resolved");
         assert_eq!(value["kind"], "provider_unreachable");
         assert_eq!(value["severity"], "warning");
@@ -200,5 +225,33 @@ mod tests {
         assert_eq!(value["status"], "firing");
         assert_eq!(value["resolved_at"], serde_json::Value::Null);
         assert_eq!(value["repeat"], 2);
+        assert!(
+            value.get("resolution").is_none(),
+            "firing payloads stay the contract's"
+        );
+    }
+
+    #[test]
+    fn a_device_removed_from_the_configuration_resolves_as_removed() {
+        let mut incident = incident();
+        incident.resolved_at = Some("2026-11-21T09:30:00Z".parse().unwrap());
+        incident.resolution = Some(Resolution::Removed);
+        let sent_at = "2026-11-21T09:30:02Z".parse().unwrap();
+        let value = serde_json::to_value(Payload::new(
+            &incident,
+            &delivery(Transition::Resolved, 0),
+            sent_at,
+        ))
+        .unwrap();
+        assert_eq!(value["resolution"], "removed");
+        // A row resolved by a build before `resolution` existed reads as recovered.
+        incident.resolution = None;
+        let value = serde_json::to_value(Payload::new(
+            &incident,
+            &delivery(Transition::Resolved, 0),
+            sent_at,
+        ))
+        .unwrap();
+        assert_eq!(value["resolution"], "recovered");
     }
 }

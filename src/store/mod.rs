@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::incident::{IncidentContext, IncidentKey};
+use crate::incident::{IncidentContext, IncidentKey, Resolution};
 use crate::vendor::TokenPair;
 
 /// The file name inside `state_dir`.
@@ -124,6 +124,8 @@ pub struct IncidentRecord {
     pub opened_at: Timestamp,
     /// When it resolved; `None` while open.
     pub resolved_at: Option<Timestamp>,
+    /// Why it resolved; `None` while open (and for rows of older builds: recovered).
+    pub resolution: Option<Resolution>,
     /// How many escalations (new recycle milestones) were sent after the first message.
     pub escalations: u32,
 }

@@ -13,7 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::{
     DeliveryRecord, DeliveryState, DeviceRow, IncidentRecord, StoreError, Transition, Write,
 };
-use crate::incident::{IncidentKey, IncidentKind, Subject};
+use crate::incident::{IncidentKey, IncidentKind, Resolution, Subject};
 use crate::vendor::TokenPair;
 
 /// Nine fractional digits always: fixed width keeps text order equal to time order.
@@ -130,7 +130,7 @@ impl RawTokens {
 
 /// The `incidents` columns, in [`RawIncident::read`] order.
 pub(super) const INCIDENT_COLUMNS: &str = "id, subject_scope, subject_name, kind, context_json, \
-     summary, detail_json, opened_at, resolved_at, escalations";
+     summary, detail_json, opened_at, resolved_at, escalations, resolution";
 
 /// An `incidents` row as SQLite holds it.
 pub(super) struct RawIncident {
@@ -144,6 +144,7 @@ pub(super) struct RawIncident {
     opened_at: String,
     resolved_at: Option<String>,
     escalations: i64,
+    resolution: Option<String>,
 }
 
 impl RawIncident {
@@ -159,6 +160,7 @@ impl RawIncident {
             opened_at: row.get(7)?,
             resolved_at: row.get(8)?,
             escalations: row.get(9)?,
+            resolution: row.get(10)?,
         })
     }
 
@@ -175,7 +177,15 @@ impl RawIncident {
             .map_err(|e| decode_error(&what, format!("context_json: {e}")))?;
         let detail = serde_json::from_str(&self.detail_json)
             .map_err(|e| decode_error(&what, format!("detail_json: {e}")))?;
+        let resolution = match self.resolution.as_deref() {
+            None => None,
+            Some(text) => Some(
+                Resolution::parse(text)
+                    .ok_or_else(|| decode_error(&what, format!("resolution {text:?}")))?,
+            ),
+        };
         Ok(IncidentRecord {
+            resolution,
             key: IncidentKey { subject, kind },
             context,
             summary: self.summary,
@@ -305,14 +315,14 @@ fn upsert_incident(conn: &Connection, record: &IncidentRecord) -> Result<(), Sto
         Subject::Provider(_) => "provider",
     };
     let sql = "INSERT INTO incidents (id, subject_scope, subject_name, kind, provider,
-            context_json, summary, detail_json, opened_at, resolved_at, escalations)
-        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+            context_json, summary, detail_json, opened_at, resolved_at, escalations, resolution)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
         ON CONFLICT (id) DO UPDATE SET subject_scope = excluded.subject_scope,
             subject_name = excluded.subject_name, kind = excluded.kind,
             provider = excluded.provider, context_json = excluded.context_json,
             summary = excluded.summary, detail_json = excluded.detail_json,
             opened_at = excluded.opened_at, resolved_at = excluded.resolved_at,
-            escalations = excluded.escalations";
+            escalations = excluded.escalations, resolution = excluded.resolution";
     let mut stmt = conn.prepare_cached(sql).map_err(sql_error)?;
     stmt.execute(params![
         record.id,
@@ -326,6 +336,7 @@ fn upsert_incident(conn: &Connection, record: &IncidentRecord) -> Result<(), Sto
         ts_text(record.opened_at),
         record.resolved_at.map(ts_text),
         i64::from(record.escalations),
+        record.resolution.map(Resolution::as_str),
     ])
     .map_err(sql_error)?;
     Ok(())

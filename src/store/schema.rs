@@ -63,8 +63,15 @@ CREATE TABLE deliveries (
 CREATE INDEX deliveries_pending ON deliveries (created_at) WHERE state = 'pending';
 ";
 
+/// Version 2: why an incident resolved (`recovered`, `removed`, `superseded`); rows resolved
+/// before it have none and read as recovered.
+const V2_RESOLUTION: &str = "
+ALTER TABLE incidents ADD COLUMN resolution TEXT
+    CHECK (resolution IS NULL OR resolution IN ('recovered', 'removed', 'superseded'));
+";
+
 /// Every migration in order; the store's version is how many of them it has had.
-const MIGRATIONS: &[&str] = &[V1_CREATE];
+const MIGRATIONS: &[&str] = &[V1_CREATE, V2_RESOLUTION];
 
 /// The schema version this build writes (and the newest it can read).
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::{Action, Level, Machine, Phase, human, log};
-use crate::incident::IncidentKind;
+use crate::incident::{IncidentKind, Resolution};
 
 impl Machine {
     /// Rule 4, on every probe answer and sweep. Silent without an episode (the device is not
@@ -104,6 +104,7 @@ impl Machine {
         if superseded {
             out.push(Action::Resolve {
                 kind: IncidentKind::RecycleWarning,
+                resolution: Resolution::Superseded,
             });
         }
     }

@@ -150,7 +150,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use crate::config::{Policy, Window};
-use crate::incident::IncidentKind;
+use crate::incident::{IncidentKind, Resolution};
 use crate::vendor::{OfflineReason, Probe, ReconnectOutcome, SecondLogin, VendorError, VendorKind};
 
 pub(crate) use state::split_times;
@@ -271,6 +271,8 @@ pub enum Action {
     Resolve {
         /// The incident kind.
         kind: IncidentKind,
+        /// Why: the device is back, or (a recycle warning) the device was recycled.
+        resolution: Resolution,
     },
     /// Write one structured log line (DESIGN.md §6 event names).
     Log(Note),

@@ -12,7 +12,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::{Action, LadderCall, Level, Machine, log};
-use crate::incident::IncidentKind;
+use crate::incident::{IncidentKind, Resolution};
 
 /// The incident kinds about one device (the others are provider-wide).
 const DEVICE_KINDS: [IncidentKind; 3] = [
@@ -95,6 +95,9 @@ impl Machine {
 
     /// Back online: a `Resolve` for every device kind, recorded open or not.
     pub(super) fn resolve_device_incidents(&self, out: &mut Vec<Action>) {
-        out.extend(DEVICE_KINDS.map(|kind| Action::Resolve { kind }));
+        out.extend(DEVICE_KINDS.map(|kind| Action::Resolve {
+            kind,
+            resolution: Resolution::Recovered,
+        }));
     }
 }

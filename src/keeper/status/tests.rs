@@ -67,6 +67,7 @@ fn incident(subject: Subject, kind: IncidentKind) -> IncidentRecord {
         detail: serde_json::json!({}),
         opened_at: ts("2026-11-21T08:00:00Z"),
         resolved_at: None,
+        resolution: None,
         escalations: 0,
     }
 }

@@ -9,7 +9,7 @@
 //! most 32 KiB (a larger one is left out of the environment: the kernel refuses to start a
 //! program whose environment is too big, and that message would then fail forever). The main
 //! fields are in `SESSION_KEEPER_KIND`, `_STATUS`, `_SEVERITY`, `_DEVICE`, `_PROVIDER`,
-//! `_INCIDENT_ID`, `_SUMMARY` and `_REPEAT`. Exit status 0 means delivered.
+//! `_INCIDENT_ID`, `_SUMMARY`, `_REPEAT` and `_RESOLUTION`. Exit status 0 means delivered.
 //!
 //! The program does not inherit the daemon's environment, which holds the secrets the
 //! configuration names with `${VAR}`: it gets only `PATH`, `HOME`, `LANG`, `LC_ALL` and `TZ`
@@ -27,10 +27,11 @@ use jiff::Timestamp;
 use super::Outgoing;
 use super::webhook::{test_body, test_summary};
 use crate::config::{Notifier, placeholders};
-use crate::incident::Subject;
+use crate::incident::{Resolution, Subject};
 use crate::notify::NotifyError;
 use crate::notify::ledger::Message;
 use crate::notify::payload::{Payload, rfc3339};
+use crate::store::Transition;
 
 mod process;
 
@@ -40,7 +41,7 @@ use process::Invocation;
 const TEST: &str = "test";
 
 /// The environment variables set for every run, each with the field it carries.
-const ENV: [(&str, Field); 8] = [
+const ENV: [(&str, Field); 9] = [
     ("SESSION_KEEPER_KIND", Field::Kind),
     ("SESSION_KEEPER_STATUS", Field::Status),
     ("SESSION_KEEPER_SEVERITY", Field::Severity),
@@ -49,6 +50,7 @@ const ENV: [(&str, Field); 8] = [
     ("SESSION_KEEPER_INCIDENT_ID", Field::IncidentId),
     ("SESSION_KEEPER_SUMMARY", Field::Summary),
     ("SESSION_KEEPER_REPEAT", Field::Repeat),
+    ("SESSION_KEEPER_RESOLUTION", Field::Resolution),
 ];
 
 /// The variable holding the full JSON (the same bytes as stdin).
@@ -153,6 +155,7 @@ enum Field {
     VendorId,
     Repeat,
     OpenedAt,
+    Resolution,
 }
 
 impl Field {
@@ -169,6 +172,7 @@ impl Field {
             "vendor_id" => Field::VendorId,
             "repeat" => Field::Repeat,
             "opened_at" => Field::OpenedAt,
+            "resolution" => Field::Resolution,
             _ => return None,
         })
     }
@@ -187,6 +191,8 @@ struct Fields {
     vendor_id: String,
     repeat: String,
     opened_at: String,
+    /// Why a resolved incident resolved; empty for firing and test messages.
+    resolution: String,
     json: Vec<u8>,
 }
 
@@ -214,6 +220,14 @@ impl Fields {
             vendor_id: incident.context.vendor_id.clone().unwrap_or_default(),
             repeat: delivery.seq.to_string(),
             opened_at: rfc3339(incident.opened_at),
+            resolution: match delivery.transition {
+                Transition::Resolved => incident
+                    .resolution
+                    .unwrap_or(Resolution::Recovered)
+                    .as_str()
+                    .to_owned(),
+                Transition::Firing => String::new(),
+            },
             json,
         })
     }
@@ -231,6 +245,7 @@ impl Fields {
             vendor_id: String::new(),
             repeat: "0".to_owned(),
             opened_at: rfc3339(sent_at),
+            resolution: String::new(),
             json: test_body(notifier, sent_at)?,
         })
     }
@@ -248,6 +263,7 @@ impl Fields {
             Field::VendorId => &self.vendor_id,
             Field::Repeat => &self.repeat,
             Field::OpenedAt => &self.opened_at,
+            Field::Resolution => &self.resolution,
         }
     }
 

@@ -46,6 +46,7 @@ fn message(
         detail: json!({}),
         opened_at: t(0),
         resolved_at: None,
+        resolution: None,
         escalations: 0,
     };
     let delivery = DeliveryRecord {

@@ -36,7 +36,7 @@ impl Composer<'_> {
         let p = self.phrases;
         let mut blocks = Vec::new();
         if facts.resolved() {
-            blocks.push(Block::Para(p.resolved().to_owned()));
+            blocks.push(Block::Para(p.resolved(facts.resolution).to_owned()));
             let mut fields = self.whom(facts);
             fields.push((Label::Lasted, self.lasted(facts)));
             blocks.push(Block::Fields(fields));
@@ -83,12 +83,12 @@ impl Composer<'_> {
         let vendor = p.paren(first.incident.context.vendor.as_str());
         let mut blocks = Vec::new();
         let title = if first.resolved() {
-            blocks.push(Block::Para(p.resolved().to_owned()));
+            blocks.push(Block::Para(p.resolved(first.resolution).to_owned()));
             blocks.push(Block::Fields(vec![(
                 Label::Provider,
                 format!("{provider}{vendor}"),
             )]));
-            p.resolved_group_headline(first.kind, provider, all.len())
+            p.resolved_group_headline(first.kind, first.resolution, provider, all.len())
         } else {
             // The headline says what happened to all of them; each item says what was tried.
             blocks.push(Block::Fields(vec![(
@@ -154,7 +154,8 @@ impl Composer<'_> {
         let p = self.phrases;
         let tag = p.tag(tone(std::slice::from_ref(facts)));
         if facts.resolved() {
-            return format!("{tag}{}", p.resolved_headline(facts.kind, facts.subject));
+            let headline = p.resolved_headline(facts.kind, facts.resolution, facts.subject);
+            return format!("{tag}{headline}");
         }
         let headline = p.headline(facts.kind, facts.subject);
         if facts.reminder() {

@@ -4,7 +4,7 @@
 use super::Tone;
 use super::phrases::{DurationWords, Label, Phrases, Target, Unit};
 use super::steps::Step;
-use crate::incident::IncidentKind;
+use crate::incident::{IncidentKind, Resolution};
 
 /// English.
 pub(super) struct En;
@@ -94,7 +94,14 @@ impl Phrases for En {
         }
     }
 
-    fn resolved_headline(&self, kind: IncidentKind, subject: &str) -> String {
+    fn resolved_headline(&self, kind: IncidentKind, why: Resolution, subject: &str) -> String {
+        match why {
+            Resolution::Removed => return format!("{subject} is no longer watched"),
+            Resolution::Superseded => {
+                return format!("{subject}: recycle warning replaced by the recycled alert");
+            }
+            Resolution::Recovered => {}
+        }
         match kind {
             IncidentKind::ManualLoginRequired | IncidentKind::DeviceRecycled => {
                 format!("{subject} is online again")
@@ -107,9 +114,24 @@ impl Phrases for En {
         }
     }
 
-    fn resolved_group_headline(&self, kind: IncidentKind, provider: &str, count: usize) -> String {
+    fn resolved_group_headline(
+        &self,
+        kind: IncidentKind,
+        why: Resolution,
+        provider: &str,
+        count: usize,
+    ) -> String {
         let devices = counted(count, "device", "devices");
         let one = count == 1;
+        match why {
+            Resolution::Removed => return format!("{provider}: {devices} no longer watched"),
+            Resolution::Superseded => {
+                return format!(
+                    "{provider}: recycle warnings of {devices} replaced by recycled alerts"
+                );
+            }
+            Resolution::Recovered => {}
+        }
         match kind {
             IncidentKind::ManualLoginRequired | IncidentKind::DeviceRecycled => {
                 let verb = if one { "is" } else { "are" };
@@ -148,8 +170,16 @@ impl Phrases for En {
         }
     }
 
-    fn resolved(&self) -> &'static str {
-        "Resolved, nothing to do."
+    fn resolved(&self, why: Resolution) -> &'static str {
+        match why {
+            Resolution::Recovered => "Resolved, nothing to do.",
+            Resolution::Removed => {
+                "No longer watched: removed from the configuration. session-keeper stopped checking it, so it may still be offline."
+            }
+            Resolution::Superseded => {
+                "The device was recycled: the device_recycled alert takes over from this warning."
+            }
+        }
     }
 
     fn action(&self, kind: IncidentKind, target: Target<'_>) -> String {

@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde_json::Value;
 
-use crate::incident::{IncidentKind, Subject};
+use crate::incident::{IncidentKind, Resolution, Subject};
 use crate::notify::ledger::Message;
 use crate::store::{IncidentRecord, Transition};
 
@@ -22,6 +22,8 @@ pub(super) struct Facts<'a> {
     pub kind: IncidentKind,
     /// Firing or resolved.
     pub transition: Transition,
+    /// Why a resolved incident resolved (older rows: recovered).
+    pub resolution: Resolution,
     /// 0 for the first message, more for reminders and escalations.
     pub seq: u32,
     /// The device; `None` for provider incidents.
@@ -69,6 +71,7 @@ impl<'a> Facts<'a> {
             incident,
             kind: incident.key.kind,
             transition: message.delivery.transition,
+            resolution: incident.resolution.unwrap_or(Resolution::Recovered),
             seq: message.delivery.seq,
             device,
             subject: incident.key.subject.name(),

@@ -9,7 +9,7 @@
 use super::Tone;
 use super::steps::Step;
 use crate::config::Language;
-use crate::incident::IncidentKind;
+use crate::incident::{IncidentKind, Resolution};
 
 /// The words a duration is written with (units follow the number directly).
 #[derive(Debug, Clone, Copy)]
@@ -91,16 +91,23 @@ pub(super) trait Phrases: Sync {
     fn headline(&self, kind: IncidentKind, subject: &str) -> String;
     /// "gewe-cloud: 37 台设备需要扫码登录": one kind across `count` devices of a provider.
     fn group_headline(&self, kind: IncidentKind, provider: &str, count: usize) -> String;
-    /// "sales-01 已恢复在线": what a resolved incident means, after the 【已恢复】 marker.
-    fn resolved_headline(&self, kind: IncidentKind, subject: &str) -> String;
+    /// "sales-01 已恢复在线": what a resolved incident means, after the 【已恢复】 marker; a
+    /// device removed from the configuration is "no longer watched", never "online again".
+    fn resolved_headline(&self, kind: IncidentKind, why: Resolution, subject: &str) -> String;
     /// "gewe-cloud: 37 台设备已恢复在线".
-    fn resolved_group_headline(&self, kind: IncidentKind, provider: &str, count: usize) -> String;
+    fn resolved_group_headline(
+        &self,
+        kind: IncidentKind,
+        why: Resolution,
+        provider: &str,
+        count: usize,
+    ) -> String;
     /// "提醒 #2": a reminder of an incident still open.
     fn reminder(&self, seq: u32) -> String;
     /// One sentence on what happened and what it means.
     fn explain(&self, kind: IncidentKind) -> &'static str;
-    /// The sentence of a resolved message.
-    fn resolved(&self) -> &'static str;
+    /// The sentence of a resolved message, by why it resolved.
+    fn resolved(&self, why: Resolution) -> &'static str;
     /// What the person must do now.
     fn action(&self, kind: IncidentKind, target: Target<'_>) -> String;
     /// One step the keeper tried, `times` in a row.

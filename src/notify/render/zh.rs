@@ -4,7 +4,7 @@
 use super::Tone;
 use super::phrases::{DurationWords, Label, Phrases, Target, Unit};
 use super::steps::Step;
-use crate::incident::IncidentKind;
+use crate::incident::{IncidentKind, Resolution};
 
 /// Simplified Chinese.
 pub(super) struct Zh;
@@ -72,7 +72,12 @@ impl Phrases for Zh {
         }
     }
 
-    fn resolved_headline(&self, kind: IncidentKind, subject: &str) -> String {
+    fn resolved_headline(&self, kind: IncidentKind, why: Resolution, subject: &str) -> String {
+        match why {
+            Resolution::Removed => return format!("{subject} 已停止监控"),
+            Resolution::Superseded => return format!("{subject} 的回收预警已转为设备已回收"),
+            Resolution::Recovered => {}
+        }
         match kind {
             IncidentKind::ManualLoginRequired | IncidentKind::DeviceRecycled => {
                 format!("{subject} 已恢复在线")
@@ -83,7 +88,20 @@ impl Phrases for Zh {
         }
     }
 
-    fn resolved_group_headline(&self, kind: IncidentKind, provider: &str, count: usize) -> String {
+    fn resolved_group_headline(
+        &self,
+        kind: IncidentKind,
+        why: Resolution,
+        provider: &str,
+        count: usize,
+    ) -> String {
+        match why {
+            Resolution::Removed => return format!("{provider}: {count} 台设备已停止监控"),
+            Resolution::Superseded => {
+                return format!("{provider}: {count} 台设备的回收预警已转为设备已回收");
+            }
+            Resolution::Recovered => {}
+        }
         match kind {
             IncidentKind::ManualLoginRequired | IncidentKind::DeviceRecycled => {
                 format!("{provider}: {count} 台设备已恢复在线")
@@ -115,8 +133,14 @@ impl Phrases for Zh {
         }
     }
 
-    fn resolved(&self) -> &'static str {
-        "问题已恢复，无需处理。"
+    fn resolved(&self, why: Resolution) -> &'static str {
+        match why {
+            Resolution::Recovered => "问题已恢复，无需处理。",
+            Resolution::Removed => {
+                "不再监控：已从配置中移除。session-keeper 已停止检查它，设备可能仍未登录。"
+            }
+            Resolution::Superseded => "设备已被回收，由“设备已回收”告警接替此预警。",
+        }
     }
 
     fn action(&self, kind: IncidentKind, target: Target<'_>) -> String {

@@ -19,7 +19,7 @@ use super::channel::{Batch, Channel, Outgoing};
 use super::journal::MemoryJournal;
 use super::*;
 use crate::config::NotifierKind;
-use crate::incident::{IncidentContext, IncidentKey, IncidentKind, Subject};
+use crate::incident::{IncidentContext, IncidentKey, IncidentKind, Resolution, Subject};
 use crate::store::{DeliveryState, Transition, Write};
 use crate::vendor::VendorKind;
 
@@ -135,6 +135,7 @@ fn resolve_change() -> IncidentChange {
     IncidentChange::Resolve {
         key: key(),
         at: "2026-11-21T09:00:00Z".parse().unwrap(),
+        resolution: Resolution::Recovered,
     }
 }
 

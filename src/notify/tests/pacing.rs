@@ -176,6 +176,7 @@ async fn a_login_already_waiting_its_group_wait_is_held_while_its_provider_is_un
     running.notifications.send(IncidentChange::Resolve {
         key: provider_key(),
         at: "2026-11-21T08:10:00Z".parse().unwrap(),
+        resolution: Resolution::Recovered,
     });
     settle(&running.notifications).await;
     let mut told = subjects();
@@ -229,6 +230,7 @@ async fn an_unreachable_provider_holds_back_its_devices_logins_until_it_resolves
     running.notifications.send(IncidentChange::Resolve {
         key: provider_key(),
         at: "2026-11-21T08:10:00Z".parse().unwrap(),
+        resolution: Resolution::Recovered,
     });
     settle(&running.notifications).await;
     let sent = bodies(&server, "/ops").await;

@@ -192,6 +192,7 @@ fn resolved_incident(device: &str, opened_at: &str) -> IncidentRecord {
         summary: format!("{device} needs a QR login"),
         detail: json!({}),
         resolved_at: Some(opened_at),
+        resolution: None,
         opened_at,
         escalations: 0,
     }

@@ -73,6 +73,7 @@ fn device_message(device: &str, kind: IncidentKind, created: Timestamp) -> Messa
         key,
         opened_at: created,
         resolved_at: None,
+        resolution: None,
         escalations: 0,
     };
     let delivery = DeliveryRecord {

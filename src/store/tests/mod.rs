@@ -73,6 +73,7 @@ fn incident(subject: Subject, kind: IncidentKind, opened_at: &str) -> IncidentRe
         key,
         opened_at,
         resolved_at: None,
+        resolution: None,
         escalations: 0,
     }
 }

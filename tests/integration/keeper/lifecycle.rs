@@ -168,6 +168,8 @@ async fn a_restart_mid_incident_resends_nothing_and_sends_what_changed_meanwhile
         .await;
     assert_eq!(daemon.stop().await.code(), Some(0));
     assert_eq!(firing(), 1);
+    let resolved = hook.messages("m", "resolved", "manual_login_required");
+    assert_eq!(resolved[0]["resolution"], "recovered", "{}", resolved[0]);
     assert_eq!(status_json(&daemon.config_path)[0]["state"], "online");
 }
 

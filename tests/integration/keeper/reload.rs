@@ -88,3 +88,86 @@ async fn sighup_adds_and_removes_devices_and_refuses_an_invalid_file() {
         .collect();
     assert_eq!(names, ["b", "c"]);
 }
+
+#[tokio::test]
+async fn removing_a_device_with_an_open_incident_resolves_it_as_removed_not_online_again() {
+    let sim = start_sim(
+        "[[device]]\nvendor = \"gewe\"\nid = \"wx_gone\"\nonline = false\nreconnect = \"fail\"\n\
+         [[device]]\nvendor = \"gewe\"\nid = \"wx_stays\"\n",
+    )
+    .await;
+    let hook = Receiver::start().await;
+    let dir = tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let both = format!(
+        "{}{}",
+        device("gone", "wx_gone"),
+        device("stays", "wx_stays")
+    );
+    let mut daemon = Daemon::start(dir.path(), &config(dir.path(), &sim, &hook, &both));
+    daemon
+        .wait_until("the manual-login alert", || {
+            hook.messages("gone", "firing", "manual_login_required")
+                .len()
+                == 1
+        })
+        .await;
+    write_config(
+        dir.path(),
+        &config(dir.path(), &sim, &hook, &device("stays", "wx_stays")),
+    );
+    daemon.signal("HUP");
+    daemon
+        .wait_until("the resolved message", || {
+            !hook
+                .messages("gone", "resolved", "manual_login_required")
+                .is_empty()
+        })
+        .await;
+    let resolved = hook.messages("gone", "resolved", "manual_login_required");
+    assert_eq!(resolved.len(), 1);
+    assert_eq!(resolved[0]["resolution"], "removed", "{}", resolved[0]);
+    assert!(
+        daemon.events_about("device.online", "gone").is_empty(),
+        "the device never came back"
+    );
+    assert_eq!(daemon.stop().await.code(), Some(0));
+}
+
+#[tokio::test]
+async fn a_device_removed_while_the_daemon_was_down_is_resolved_as_removed_at_start() {
+    let sim = start_sim(
+        "[[device]]\nvendor = \"gewe\"\nid = \"wx_gone\"\nonline = false\nreconnect = \"fail\"\n\
+         [[device]]\nvendor = \"gewe\"\nid = \"wx_stays\"\n",
+    )
+    .await;
+    let hook = Receiver::start().await;
+    let dir = tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let both = format!(
+        "{}{}",
+        device("gone", "wx_gone"),
+        device("stays", "wx_stays")
+    );
+    let mut daemon = Daemon::start(dir.path(), &config(dir.path(), &sim, &hook, &both));
+    daemon
+        .wait_until("the manual-login alert", || {
+            hook.messages("gone", "firing", "manual_login_required")
+                .len()
+                == 1
+        })
+        .await;
+    assert_eq!(daemon.stop().await.code(), Some(0));
+    let one = config(dir.path(), &sim, &hook, &device("stays", "wx_stays"));
+    let mut daemon = Daemon::start(dir.path(), &one);
+    daemon
+        .wait_until("the resolved message", || {
+            !hook
+                .messages("gone", "resolved", "manual_login_required")
+                .is_empty()
+        })
+        .await;
+    assert_eq!(
+        hook.messages("gone", "resolved", "manual_login_required")[0]["resolution"],
+        "removed"
+    );
+    assert_eq!(daemon.stop().await.code(), Some(0));
+}

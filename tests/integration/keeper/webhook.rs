@@ -85,7 +85,11 @@ async fn check_resolved(daemon: &Daemon, hook: &Receiver, firing: &Value) {
         })
         .await;
     let resolved = hook.messages("w1", "resolved", "manual_login_required")[0].clone();
-    assert_eq!(keys(&resolved), KEYS);
+    // The contract's keys, then why it resolved.
+    let mut with_resolution = KEYS.to_vec();
+    with_resolution.push("resolution");
+    assert_eq!(keys(&resolved), with_resolution);
+    assert_eq!(resolved["resolution"], "recovered");
     assert_eq!(resolved["incident_id"], firing["incident_id"]);
     assert_eq!(resolved["opened_at"], firing["opened_at"]);
     assert!(stamp(&resolved["resolved_at"]) >= opened);

@@ -283,7 +283,7 @@ fn exec_placeholders_are_checked_per_argument() {
     assert_eq!(
         problems,
         [
-            "notifier[0].command[1]: unknown placeholder {devcie}; known: {kind}, {device}, {status}, {summary}, {severity}, {provider}, {incident_id}, {vendor_id}, {repeat}, {opened_at} (write `{{` and `}}` for literal braces)",
+            "notifier[0].command[1]: unknown placeholder {devcie}; known: {kind}, {device}, {status}, {summary}, {severity}, {provider}, {incident_id}, {vendor_id}, {repeat}, {opened_at}, {resolution} (write `{{` and `}}` for literal braces)",
             "notifier[0].command[2]: unclosed `{` at character 1: close the placeholder with `}`, or write `{{` for a literal brace",
         ]
     );

@@ -207,7 +207,8 @@ pub(super) fn opened(
 }
 
 pub(super) fn resolved(acts: &[Action], kind: IncidentKind) -> bool {
-    acts.contains(&Action::Resolve { kind })
+    acts.iter()
+        .any(|a| matches!(a, Action::Resolve { kind: k, .. } if *k == kind))
 }
 
 pub(super) fn sends(acts: &[Action], action: &Action) -> bool {

@@ -67,6 +67,7 @@ fn login() -> Batch {
         key,
         opened_at,
         resolved_at: None,
+        resolution: None,
         escalations: 0,
     };
     let delivery = DeliveryRecord {

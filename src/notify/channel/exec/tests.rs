@@ -111,6 +111,7 @@ fn message(subject: Subject, kind: IncidentKind, transition: Transition, seq: u3
         opened_at,
         resolved_at: (transition == Transition::Resolved)
             .then(|| "2026-11-21T09:00:00Z".parse().unwrap()),
+        resolution: None,
         escalations: 0,
     };
     let delivery = DeliveryRecord {
@@ -202,13 +203,14 @@ async fn placeholders_fill_each_argument_and_the_payload_goes_to_stdin_and_the_e
         ),
         ("SESSION_KEEPER_SUMMARY", "sales-01 needs attention"),
         ("SESSION_KEEPER_REPEAT", "2"),
+        ("SESSION_KEEPER_RESOLUTION", ""),
     ];
     for (name, value) in want {
         assert_eq!(vars.get(name).map(String::as_str), Some(value), "{name}");
     }
     let in_env: Value = serde_json::from_str(&vars["SESSION_KEEPER_PAYLOAD"]).unwrap();
     assert_eq!(in_env, payload);
-    assert_eq!(vars.len(), 9, "{vars:?}");
+    assert_eq!(vars.len(), 10, "{vars:?}");
 }
 
 #[tokio::test]

@@ -85,6 +85,7 @@ fn message(subject: Subject, kind: IncidentKind, transition: Transition) -> Mess
         key,
         opened_at,
         resolved_at,
+        resolution: None,
         escalations: 0,
     };
     let delivery = DeliveryRecord {

@@ -25,6 +25,7 @@ pub(super) fn provider_resolve(kind: IncidentKind, at: Timestamp) -> IncidentCha
     IncidentChange::Resolve {
         key: provider_key(kind),
         at,
+        resolution: Resolution::Recovered,
     }
 }
 

@@ -80,7 +80,11 @@ fn manual(at: Timestamp) -> IncidentChange {
 }
 
 fn resolve(kind: IncidentKind, at: Timestamp) -> IncidentChange {
-    IncidentChange::Resolve { key: key(kind), at }
+    IncidentChange::Resolve {
+        key: key(kind),
+        at,
+        resolution: Resolution::Recovered,
+    }
 }
 
 /// (notifier, transition, seq) of each message, in order.

@@ -145,6 +145,7 @@ fn the_schedule_follows_deliveries_repeats_escalations_resolves_and_reloads() {
                 kind: IncidentKind::ManualLoginRequired,
             },
             at: t(800),
+            resolution: Resolution::Recovered,
         },
         t(800),
     );

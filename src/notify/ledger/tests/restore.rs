@@ -263,6 +263,7 @@ fn restore_holds_an_inhibited_login_and_sends_it_once_its_inhibitor_is_gone() {
             kind: IncidentKind::ProviderUnreachable,
         },
         at: t(110),
+        resolution: Resolution::Recovered,
     };
     let released = ledger.apply(resolve_outage, t(110));
     let logins: Vec<_> = released

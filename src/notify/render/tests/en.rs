@@ -163,6 +163,26 @@ fn reminder_says_its_number_and_how_long_it_is_open() {
 }
 
 #[test]
+fn a_removed_device_is_no_longer_watched_not_online_again() {
+    let text = removed(Language::En);
+    pinned(
+        &text.markdown,
+        "### [RESOLVED] sales-01 is no longer watched\n\
+        \n\
+        No longer watched: removed from the configuration. session-keeper stopped checking it, so it may still be offline.\n\
+        \n\
+        - **Device**: sales-01\n\
+        - **Account**: wx_sales01\n\
+        - **Provider**: gewe-cloud (gewe)\n\
+        - **Labels**: owner=ops-team\n\
+        - **Lasted**: 2h 15m (since 2026-11-21 16:00 CST)\n\
+        \n\
+        — session-keeper",
+    );
+    assert!(!text.markdown.contains("online again") && !text.markdown.contains("nothing to do"));
+}
+
+#[test]
 fn resolved_says_how_long_it_was_open() {
     let text = recovered(Language::En);
     pinned(

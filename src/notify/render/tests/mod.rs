@@ -80,6 +80,7 @@ fn device_incident(
         key,
         opened_at,
         resolved_at: None,
+        resolution: None,
         escalations: 0,
     }
 }
@@ -187,6 +188,14 @@ fn reminder(language: Language) -> Text {
 /// The resolved message of `manual_login_required`, 2 h 15 min after it opened.
 fn recovered(language: Language) -> Text {
     let incident = incident(IncidentKind::ManualLoginRequired, manual_detail());
+    let message = resolved(incident, "2026-11-21T10:15:30Z");
+    render_one(message, language, "2026-11-21T10:15:31Z")
+}
+
+/// The open `manual_login_required` of a device an operator removed from the configuration.
+fn removed(language: Language) -> Text {
+    let mut incident = incident(IncidentKind::ManualLoginRequired, manual_detail());
+    incident.resolution = Some(crate::incident::Resolution::Removed);
     let message = resolved(incident, "2026-11-21T10:15:30Z");
     render_one(message, language, "2026-11-21T10:15:31Z")
 }

@@ -163,6 +163,26 @@ fn reminder_says_its_number_and_how_long_it_is_open() {
 }
 
 #[test]
+fn a_removed_device_is_no_longer_watched_not_online_again() {
+    let text = removed(Language::Zh);
+    pinned(
+        &text.markdown,
+        "### 【已恢复】sales-01 已停止监控\n\
+        \n\
+        不再监控：已从配置中移除。session-keeper 已停止检查它，设备可能仍未登录。\n\
+        \n\
+        - **设备**：sales-01\n\
+        - **账号**：wx_sales01\n\
+        - **网关**：gewe-cloud（gewe）\n\
+        - **标签**：owner=ops-team\n\
+        - **持续**：2小时15分钟（自 2026-11-21 16:00 CST 起）\n\
+        \n\
+        — session-keeper",
+    );
+    assert!(!text.markdown.contains("恢复在线"));
+}
+
+#[test]
 fn resolved_says_how_long_it_was_open() {
     let text = recovered(Language::Zh);
     pinned(
