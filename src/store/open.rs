@@ -4,6 +4,12 @@
 //! Both open the same way: look at `user_version` first (a newer build's file is refused before
 //! anything touches it), then `PRAGMA quick_check` (a damaged file is refused loudly; it is never
 //! reset, the operator decides). "file is not a database" from SQLite is reported as corrupt.
+//!
+//! A new store is built beside its final name (`session-keeper.sqlite3.new`), migrated and
+//! closed, then renamed into place, so the store file is never empty: an empty one was
+//! truncated or replaced, and is refused like any corrupt file (SQLite would take it for a new
+//! database and every open incident and state would be forgotten silently). A leftover `.new`
+//! is the keeper's own unfinished creation and is built afresh.
 
 use std::fs::{DirBuilder, OpenOptions};
 use std::io::ErrorKind;
@@ -31,7 +37,12 @@ impl Store {
     /// [`StoreError::TooNew`]; neither is ever reset.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         let path = dir.join(FILE_NAME);
-        create_private(dir, &path)?;
+        create_dir(dir, &path)?;
+        match std::fs::metadata(&path) {
+            Ok(_) => refuse_empty(&path)?,
+            Err(e) if e.kind() == ErrorKind::NotFound => create(dir, &path)?,
+            Err(e) => return Err(open_error(&path, e.to_string())),
+        }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(&path, flags).map_err(|e| classify(&path, e))?;
         conn.busy_timeout(BUSY_TIMEOUT)
@@ -65,7 +76,7 @@ impl Store {
     pub fn open_read_only(dir: &Path) -> Result<Option<Store>, StoreError> {
         let path = dir.join(FILE_NAME);
         match std::fs::metadata(&path) {
-            Ok(_) => {}
+            Ok(_) => refuse_empty(&path)?,
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(open_error(&path, e.to_string())),
         }
@@ -87,26 +98,70 @@ impl Store {
     }
 }
 
-/// Creates the directory (`0700`) and an empty file (`0600`) when they do not exist yet, so
-/// SQLite never creates the file with the umask's looser mode. Existing ones are left as they
-/// are: their owner chose.
-fn create_private(dir: &Path, path: &Path) -> Result<(), StoreError> {
+/// Creates the directory (`0700`) when it does not exist yet. An existing one is left as it
+/// is: its owner chose.
+fn create_dir(dir: &Path, path: &Path) -> Result<(), StoreError> {
     DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)
-        .map_err(|e| open_error(path, format!("cannot create {}: {e}", dir.display())))?;
-    let created = OpenOptions::new()
+        .map_err(|e| open_error(path, format!("cannot create {}: {e}", dir.display())))
+}
+
+/// Refuses a store file of 0 bytes: the keeper never leaves one (see the module docs), so it
+/// was truncated or replaced. A file whose pages all still sit in its `-wal` (a store an older
+/// build created, stopped before its first checkpoint) is not empty: SQLite reads the WAL.
+fn refuse_empty(path: &Path) -> Result<(), StoreError> {
+    let len = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    if len(path) > 0 || len(Path::new(&wal)) > 0 {
+        return Ok(());
+    }
+    Err(StoreError::Corrupt {
+        path: path.to_path_buf(),
+        message: "the file is empty (0 bytes): it was truncated or replaced, and the device \
+                  states and open incidents it held are gone from it (restore it from a backup \
+                  if there is one)"
+            .to_owned(),
+    })
+}
+
+/// Builds a new store as `<file>.new` (`0600`, so SQLite never creates it with the umask's
+/// looser mode), migrates it, closes it and renames it into place: the store file appears
+/// whole or not at all.
+fn create(dir: &Path, path: &Path) -> Result<(), StoreError> {
+    let mut temp = path.as_os_str().to_owned();
+    temp.push(".new");
+    let temp = std::path::PathBuf::from(temp);
+    for leftover in ["", "-journal", "-wal", "-shm"] {
+        let mut file = temp.as_os_str().to_owned();
+        file.push(leftover);
+        match std::fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => return Err(open_error(path, format!("cannot remove {file:?}: {e}"))),
+        }
+    }
+    OpenOptions::new()
         .read(true)
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(path);
-    match created {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(open_error(path, e.to_string())),
-    }
+        .open(&temp)
+        .map_err(|e| open_error(path, format!("cannot create {}: {e}", temp.display())))?;
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let mut conn = Connection::open_with_flags(&temp, flags).map_err(|e| classify(&temp, e))?;
+    schema::migrate(&mut conn).map_err(|e| match e {
+        MigrateError::Version(v) => v.into_store_error(&temp),
+        MigrateError::Sqlite(e) => classify(&temp, e),
+    })?;
+    conn.close().map_err(|(_, e)| classify(&temp, e))?;
+    std::fs::rename(&temp, path).map_err(|e| open_error(path, e.to_string()))?;
+    // The rename is durable once the directory is synced.
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| open_error(path, format!("cannot sync {}: {e}", dir.display())))
 }
 
 /// Checks the version (refusing a newer one before anything touches the file) and then the

@@ -12,7 +12,7 @@ use super::StoreError;
 /// Version 1: the four tables. Incidents carry a partial unique index so at most one incident
 /// per subject and kind is open, whatever the ledger does; pending deliveries have their own
 /// partial index because the notifier resumes them at every start.
-const V1_CREATE: &str = "
+pub(super) const V1_CREATE: &str = "
 CREATE TABLE devices (
     name        TEXT PRIMARY KEY NOT NULL,
     provider    TEXT NOT NULL,

@@ -127,6 +127,83 @@ fn a_garbage_file_is_corrupt_and_left_alone() {
     assert_eq!(fs::read(&path).unwrap(), garbage);
 }
 
+#[test]
+fn a_truncated_store_is_refused_not_reset() {
+    let (dir, mut store) = fresh();
+    store.apply(&devices(2)).unwrap();
+    drop(store);
+    let path = dir.path().join(FILE_NAME);
+    fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&path)
+        .unwrap();
+    let err = Store::open(dir.path()).unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains(&path.display().to_string()), "{text}");
+    assert!(
+        text.contains("empty (0 bytes)") && text.contains("move it aside"),
+        "{text}"
+    );
+    assert!(matches!(
+        Store::open_read_only(dir.path()),
+        Err(StoreError::Corrupt { .. })
+    ));
+    assert_eq!(
+        fs::metadata(&path).unwrap().len(),
+        0,
+        "left alone, not reset"
+    );
+}
+
+#[test]
+fn a_new_store_appears_whole_and_a_leftover_of_an_interrupted_creation_is_rebuilt() {
+    let dir = TempDir::new().unwrap();
+    // An earlier creation died half-way: its file is the keeper's own and is built afresh.
+    let leftover = dir.path().join(format!("{FILE_NAME}.new"));
+    fs::write(&leftover, b"half a database").unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    drop(store);
+    assert!(!leftover.exists());
+    let path = dir.path().join(FILE_NAME);
+    assert!(
+        fs::metadata(&path).unwrap().len() > 0,
+        "never an empty file"
+    );
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(user_version(dir.path()), SCHEMA_VERSION);
+}
+
+#[test]
+fn a_store_of_the_first_schema_gains_the_resolution_column() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join(FILE_NAME);
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(schema::V1_CREATE).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO incidents (id, subject_scope, subject_name, kind, provider, \
+             context_json, summary, detail_json, opened_at, resolved_at, escalations) VALUES \
+             ('d/manual_login_required/2026-11-21T08:00:00Z', 'device', 'd', \
+             'manual_login_required', 'p', \
+             '{\"provider\":\"p\",\"vendor\":\"gewe\",\"vendor_id\":null,\"labels\":{},\"notify\":[]}', \
+             's', '{}', '2026-11-21T08:00:00.000000000Z', '2026-11-21T09:00:00.000000000Z', 0)",
+            [],
+        )
+        .unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    let incidents = store.incidents().unwrap();
+    assert_eq!(incidents.len(), 1);
+    assert_eq!(
+        incidents[0].resolution, None,
+        "resolved before resolutions existed"
+    );
+    assert_eq!(user_version(dir.path()), SCHEMA_VERSION);
+}
+
 /// A store of 200 fat device rows, closed (so the WAL is checkpointed into the file); returns
 /// the file's bytes.
 fn fat_store(dir: &Path) -> Vec<u8> {
@@ -197,10 +274,15 @@ fn read_only_open_without_a_store_is_none_and_creates_nothing() {
     assert!(Store::open_read_only(&dir).unwrap().is_none());
     assert!(!dir.exists());
 
-    // A file that was created but never initialised holds nothing either.
+    // The keeper never leaves an empty store file (it builds one beside it and renames it):
+    // an empty one was truncated, and `status` says so rather than showing every device
+    // unknown.
     fs::create_dir(&dir).unwrap();
     fs::write(dir.join(FILE_NAME), b"").unwrap();
-    assert!(Store::open_read_only(&dir).unwrap().is_none());
+    assert!(matches!(
+        Store::open_read_only(&dir),
+        Err(StoreError::Corrupt { .. })
+    ));
     assert_eq!(fs::metadata(dir.join(FILE_NAME)).unwrap().len(), 0);
 }
 

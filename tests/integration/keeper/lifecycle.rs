@@ -206,3 +206,44 @@ async fn run_exits_78_on_a_bad_config_and_1_when_the_store_cannot_open() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("state store"));
 }
+
+#[tokio::test]
+async fn a_zero_byte_store_file_is_refused_not_a_silent_fresh_start() {
+    let sim = start_sim(
+        "[[device]]\nvendor = \"gewe\"\nid = \"wx_z\"\nonline = false\nreconnect = \"fail\"\n",
+    )
+    .await;
+    let hook = Receiver::start().await;
+    let dir = tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let devices = "[[device]]\nname = \"z\"\nprovider = \"gewe\"\nid = \"wx_z\"\n";
+    let text = config(dir.path(), &sim, &hook, devices);
+    let mut daemon = Daemon::start(dir.path(), &text);
+    daemon
+        .wait_until("the manual-login alert", || {
+            hook.messages("z", "firing", "manual_login_required").len() == 1
+        })
+        .await;
+    assert_eq!(daemon.stop().await.code(), Some(0));
+    let store = dir.path().join("state").join("session-keeper.sqlite3");
+    std::fs::File::create(&store).unwrap_or_else(|e| panic!("{e}"));
+    let out = Command::new(env!("CARGO_BIN_EXE_session-keeper"))
+        .arg("run")
+        .arg("-c")
+        .arg(&daemon.config_path)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&store.display().to_string()), "{stderr}");
+    assert!(stderr.contains("empty (0 bytes)"), "{stderr}");
+    assert!(stderr.contains("move it aside"), "{stderr}");
+    let meta = std::fs::metadata(&store).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(meta.len(), 0, "the file is left for the operator");
+    let status = status(&daemon.config_path, true);
+    assert_eq!(status.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&status.stderr).contains("empty (0 bytes)"));
+    assert_eq!(
+        hook.messages("z", "firing", "manual_login_required").len(),
+        1
+    );
+}
