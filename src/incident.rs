@@ -26,7 +26,7 @@ pub enum IncidentKind {
     RecycleWarning,
     /// A provider rejected our credentials (per provider).
     CredentialsInvalid,
-    /// Every recent call to a provider failed at the transport level (per provider).
+    /// Calls to a provider kept failing for its `unreachable_after` (per provider).
     ProviderUnreachable,
 }
 

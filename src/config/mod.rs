@@ -38,7 +38,7 @@ use std::path::{Path, PathBuf};
 use toml::de::DeTable;
 
 pub use error::{ConfigError, Problem};
-pub use model::{Daemon, Device, KickCheck, LogFormat, Provider};
+pub use model::{Daemon, Device, KickCheck, LogFormat, Provider, Span};
 pub use notifier::{DEFAULT_TIMEOUT, Email, Language, Notifier, NotifierKind, SmtpTls};
 pub use policy::Policy;
 pub use window::Window;

@@ -65,6 +65,31 @@ pub struct Provider {
     pub settings: ClientSettings,
     /// Local times when this gateway's answers are ignored (its self-check restarts).
     pub blackout: Vec<Window>,
+    /// How long the provider must keep failing before `provider_unreachable` opens (default:
+    /// two of its shortest poll interval).
+    pub unreachable_after: Span,
+    /// How long it must be healthy again before the incident resolves (default: one poll).
+    pub reachable_after: Span,
+}
+
+/// A span of time given as polls (`3`: three of the provider's shortest poll interval) or as
+/// a duration (`"90s"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Span {
+    /// This many poll intervals.
+    Rounds(u32),
+    /// This long.
+    Duration(std::time::Duration),
+}
+
+impl Span {
+    /// The span as a duration, for a provider whose shortest poll interval is `poll`.
+    pub fn resolve(self, poll: std::time::Duration) -> std::time::Duration {
+        match self {
+            Span::Rounds(n) => poll.saturating_mul(n),
+            Span::Duration(d) => d,
+        }
+    }
 }
 
 impl Provider {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::credentials;
 use super::locate::KeyPath;
-use super::model::Provider;
+use super::model::{Provider, Span};
 use super::raw::RawProvider;
 use super::report::Problems;
 use super::values::{base_url, in_range, kind, opt_duration, required, required_name};
@@ -19,6 +19,17 @@ const MIN_TIMEOUT: Duration = Duration::from_millis(100);
 /// A request held longer than this is dead; longer timeouts only delay recovery.
 const MAX_TIMEOUT: Duration = Duration::from_secs(3_600);
 const DEFAULT_MAX_IN_FLIGHT: usize = 32;
+/// Failing for two polls opens `provider_unreachable`: three failed probes in a row of a
+/// one-device provider.
+const DEFAULT_UNREACHABLE_ROUNDS: u32 = 2;
+/// Healthy for one poll resolves it.
+const DEFAULT_REACHABLE_ROUNDS: u32 = 1;
+/// More polls than this is a typo: the incident would never open.
+const MAX_SPAN_ROUNDS: u32 = 1_000;
+/// A span under a second is within one bucket of calls: no damping at all.
+const MIN_SPAN: Duration = Duration::from_secs(1);
+/// A span over a day hides a dead gateway for longer than anyone wants.
+const MAX_SPAN: Duration = Duration::from_secs(86_400);
 /// More concurrent requests than this to one gateway is a typo, and would exhaust sockets.
 const MAX_IN_FLIGHT: usize = 10_000;
 
@@ -39,6 +50,18 @@ pub(crate) fn provider(
     let timeout = timeout(raw.timeout.as_deref(), &at.key("timeout"), problems);
     let max_in_flight = max_in_flight(raw.max_in_flight, &at.key("max_in_flight"), problems);
     let blackout = windows(raw.blackout.as_deref(), &at.key("blackout"), problems);
+    let unreachable_after = span(
+        raw.unreachable_after.as_ref(),
+        (at, "unreachable_after"),
+        Span::Rounds(DEFAULT_UNREACHABLE_ROUNDS),
+        problems,
+    );
+    let reachable_after = span(
+        raw.reachable_after.as_ref(),
+        (at, "reachable_after"),
+        Span::Rounds(DEFAULT_REACHABLE_ROUNDS),
+        problems,
+    );
     let auth = credentials::auth(kind, raw, at, dir, problems);
     let settings = ClientSettings {
         name: name.clone()?,
@@ -51,7 +74,38 @@ pub(crate) fn provider(
         name: name?,
         settings,
         blackout: blackout?,
+        unreachable_after: unreachable_after?,
+        reachable_after: reachable_after?,
     })
+}
+
+/// `unreachable_after` / `reachable_after` (`key` of the provider at `at`): a number of polls
+/// (1 to 1,000) or a duration (1 s to 1 day).
+fn span(
+    raw: Option<&toml::Value>,
+    (at, key): (&KeyPath, &str),
+    default: Span,
+    problems: &mut Problems,
+) -> Option<Span> {
+    let at = at.key(key);
+    let parsed = match raw {
+        None => return Some(default),
+        Some(toml::Value::Integer(n)) => match u32::try_from(*n) {
+            Ok(n) if (1..=MAX_SPAN_ROUNDS).contains(&n) => Ok(Span::Rounds(n)),
+            _ => Err(format!(
+                "`{key}` = {n} polls is out of range: between 1 and {MAX_SPAN_ROUNDS}"
+            )),
+        },
+        Some(toml::Value::String(text)) => {
+            let d = opt_duration(Some(text), &at, problems)?;
+            in_range(d, key, MIN_SPAN, MAX_SPAN).map(Span::Duration)
+        }
+        Some(other) => Err(format!(
+            "`{key}`: expected a number of polls (e.g. 3) or a duration (e.g. \"90s\"), found a {}",
+            other.type_str()
+        )),
+    };
+    parsed.map_err(|e| problems.at(&at, e)).ok()
 }
 
 /// `timeout`: 100 ms to 1 h, default 15 s.

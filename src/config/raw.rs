@@ -99,6 +99,8 @@ pub(crate) struct RawProvider {
     pub(crate) timeout: Option<String>,
     pub(crate) max_in_flight: Option<usize>,
     pub(crate) blackout: Option<Vec<String>>,
+    pub(crate) unreachable_after: Option<toml::Value>,
+    pub(crate) reachable_after: Option<toml::Value>,
 }
 
 with_policy_keys! {

@@ -306,3 +306,45 @@ fn secret_files_are_relative_to_the_config() {
     };
     assert_eq!(token.expose_secret(), "from-file");
 }
+
+#[test]
+fn provider_damping_takes_polls_or_a_duration_and_defaults_to_two_and_one_polls() {
+    let gw = "[[provider]]\nname = \"gw\"\nkind = \"gewe\"\nbase_url = \"http://gw.example\"\n\
+              token = \"t\"\n";
+    let config = load(gw).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.providers[0].unreachable_after, Span::Rounds(2));
+    assert_eq!(config.providers[0].reachable_after, Span::Rounds(1));
+    let set = format!("{gw}unreachable_after = 5\nreachable_after = \"90s\"\n");
+    let config = load(&set).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.providers[0].unreachable_after, Span::Rounds(5));
+    assert_eq!(
+        config.providers[0].reachable_after,
+        Span::Duration(Duration::from_secs(90))
+    );
+    assert_eq!(
+        Span::Rounds(5).resolve(Duration::from_secs(30)),
+        Duration::from_secs(150)
+    );
+    let bad = format!(
+        "{gw}unreachable_after = 0\nreachable_after = \"soon\"\n\n[[provider]]\nname = \"g2\"\n\
+         kind = \"gewe\"\nbase_url = \"http://g2.example\"\ntoken = \"t\"\n\
+         unreachable_after = true\nreachable_after = \"2d\"\n"
+    );
+    let err = errors(&bad);
+    assert!(
+        err.contains(
+            "provider[0].unreachable_after: `unreachable_after` = 0 polls is out of range"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("provider[0].reachable_after:"), "{err}");
+    assert!(err.contains("soon"), "{err}");
+    assert!(
+        err.contains("provider[1].unreachable_after: `unreachable_after`: expected a number of polls (e.g. 3) or a duration (e.g. \"90s\"), found a boolean"),
+        "{err}"
+    );
+    assert!(
+        err.contains("provider[1].reachable_after: `reachable_after` must be at most 1day"),
+        "{err}"
+    );
+}

@@ -5,12 +5,11 @@
 //! message can say which devices are affected.
 
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use jiff::Timestamp;
 use serde_json::json;
 
-use super::provider::{Admission, HealthChange, Outcome, ProviderHealth, Ticket};
+use super::provider::{Admission, Damping, HealthChange, Outcome, ProviderHealth, Ticket};
 use crate::incident::{
     IncidentChange, IncidentContext, IncidentKey, IncidentKind, Resolution, Subject,
 };
@@ -122,17 +121,17 @@ impl Gate {
         )
     }
 
-    /// Adopts a reloaded configuration's context, devices and shortest poll interval.
+    /// Adopts a reloaded configuration's context, devices and damping spans.
     pub(crate) fn reconfigure(
         &self,
         context: Arc<IncidentContext>,
         devices: Arc<[String]>,
-        poll_interval: Duration,
+        damping: Damping,
     ) {
         let mut inner = self.lock();
         inner.context = context;
         inner.devices = devices;
-        inner.health.set_poll_interval(poll_interval);
+        inner.health.set_damping(damping);
     }
 
     /// Resolves whatever this gate holds open (the provider left the configuration).
@@ -179,7 +178,7 @@ impl Gate {
             HealthChange::Unreachable => (
                 IncidentKind::ProviderUnreachable,
                 format!(
-                    "provider {} is unreachable: every recent call failed; its devices count \
+                    "provider {} is unreachable: calls have kept failing; its devices count \
                      as unknown and no recovery starts until it answers",
                     self.provider
                 ),

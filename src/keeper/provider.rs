@@ -3,14 +3,16 @@
 //! random unit for the backoff jitter, so every rule is a plain unit test.
 //!
 //! Rules:
-//! - **Unreachable.** The last [`WINDOW_LEN`] outcomes are kept. When at least
-//!   [`MIN_FAULTS`] of them fall within the window and every one of those is a provider fault
-//!   (transport error, timeout, unexpected HTTP status, malformed answer), the provider is
-//!   unreachable. The window is three poll intervals: with every wake jittered late, three
-//!   probes of a single device always span a little more than two intervals, so two would
-//!   never see three of them. The first outcome that is not a fault makes it reachable again.
-//!   Nothing is skipped while unreachable: probes keep running (they are how recovery shows)
-//!   and their answers are unknown, so no ladder starts.
+//! - **Unreachable**, damped (`provider/reach.rs`): the provider is unreachable once it has
+//!   been failing (most calls in each second a provider fault: transport error, timeout,
+//!   unexpected HTTP status, malformed answer) for [`Damping::open_after`] with at least
+//!   [`MIN_FAULTS`] faults, and reachable again once it has been healthy (at most a tenth of
+//!   the calls faults) for [`Damping::close_after`]. By default that is two and one of the
+//!   provider's shortest poll interval: a one-device provider opens at its third failing probe
+//!   in a row (every wake is jittered late, so three probes span at least two intervals) and
+//!   resolves after a poll interval of answers. Nothing is skipped while unreachable: probes
+//!   keep running (they are how recovery shows) and their answers are unknown, so no ladder
+//!   starts.
 //! - **Credentials.** A rejection opens `credentials_invalid` and closes the gate: calls are
 //!   skipped until `retry_at`, then exactly one trial call goes out. Backoff starts at
 //!   [`FIRST_BACKOFF`], doubles after each rejected trial up to [`MAX_BACKOFF`], each delay
@@ -20,7 +22,8 @@
 //!   flight) neither resolve nor extend the backoff: every admission carries the epoch it was
 //!   admitted in.
 
-use std::collections::VecDeque;
+mod reach;
+
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
@@ -28,10 +31,29 @@ use jiff::{SignedDuration, Timestamp};
 use crate::jitter::spread;
 use crate::vendor::VendorError;
 
-/// How many recent outcomes are remembered.
-pub const WINDOW_LEN: usize = 8;
-/// How many faults within the window make a provider unreachable.
-pub const MIN_FAULTS: usize = 3;
+pub use reach::MIN_FAULTS;
+use reach::{Flip, Reachability};
+
+/// How long a provider must fail before `provider_unreachable` opens, and be healthy before it
+/// resolves (the provider's `unreachable_after` and `reachable_after`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Damping {
+    /// Failing at least this long opens the incident.
+    pub open_after: Duration,
+    /// Healthy at least this long resolves it.
+    pub close_after: Duration,
+}
+
+impl Damping {
+    /// The default for a provider whose shortest poll interval is `poll`: failing for two
+    /// polls, healthy for one.
+    pub fn for_poll(poll: Duration) -> Damping {
+        Damping {
+            open_after: poll.saturating_mul(2),
+            close_after: poll,
+        }
+    }
+}
 /// The first wait after rejected credentials.
 pub const FIRST_BACKOFF: Duration = Duration::from_secs(30);
 /// The longest wait between credential trials.
@@ -132,36 +154,33 @@ struct Backoff {
 /// One provider's health; see the module docs for the rules.
 #[derive(Debug, Clone)]
 pub struct ProviderHealth {
-    window: Duration,
-    recent: VecDeque<(Timestamp, bool)>,
-    unreachable: bool,
+    reach: Reachability,
     epoch: u64,
     credentials: Option<Backoff>,
 }
 
 impl ProviderHealth {
-    /// A healthy provider whose devices are probed every `poll_interval` (the shortest one).
-    pub fn new(poll_interval: Duration) -> ProviderHealth {
+    /// A healthy provider with these spans.
+    pub fn new(damping: Damping) -> ProviderHealth {
         ProviderHealth {
-            window: poll_interval.saturating_mul(3),
-            recent: VecDeque::with_capacity(WINDOW_LEN),
-            unreachable: false,
+            reach: Reachability::new(damping.open_after, damping.close_after, false),
             epoch: 0,
             credentials: None,
         }
     }
 
     /// A provider resuming after a restart or a rebuild, with the incidents still open for it:
-    /// an open `provider_unreachable` resolves on the first answer; open
-    /// `credentials_invalid` allows one trial call at once and resolves when it is accepted.
+    /// an open `provider_unreachable` resolves once it has been healthy for `close_after`;
+    /// open `credentials_invalid` allows one trial call at once and resolves when it is
+    /// accepted.
     pub fn resume(
-        poll_interval: Duration,
+        damping: Damping,
         unreachable: bool,
         credentials_invalid: bool,
         now: Timestamp,
     ) -> ProviderHealth {
-        let mut health = ProviderHealth::new(poll_interval);
-        health.unreachable = unreachable;
+        let mut health = ProviderHealth::new(damping);
+        health.reach = Reachability::new(damping.open_after, damping.close_after, unreachable);
         if credentials_invalid {
             health.epoch = 1;
             health.credentials = Some(Backoff {
@@ -173,14 +192,15 @@ impl ProviderHealth {
         health
     }
 
-    /// Adopts a new poll interval (a reload changed the provider's devices).
-    pub fn set_poll_interval(&mut self, poll_interval: Duration) {
-        self.window = poll_interval.saturating_mul(3);
+    /// Adopts new spans (a reload changed the provider or its devices' poll intervals).
+    pub fn set_damping(&mut self, damping: Damping) {
+        self.reach
+            .set_spans(damping.open_after, damping.close_after);
     }
 
     /// True while `provider_unreachable` holds.
     pub fn is_unreachable(&self) -> bool {
-        self.unreachable
+        self.reach.is_unreachable()
     }
 
     /// True while `credentials_invalid` holds.
@@ -226,30 +246,10 @@ impl ProviderHealth {
         if outcome == Outcome::Neutral {
             return;
         }
-        let fault = outcome == Outcome::Fault;
-        if self.recent.len() == WINDOW_LEN {
-            self.recent.pop_front();
-        }
-        self.recent.push_back((now, fault));
-        if !fault {
-            if self.unreachable {
-                self.unreachable = false;
-                changes.push(HealthChange::Reachable);
-            }
-            return;
-        }
-        let since = now
-            .checked_sub(SignedDuration::try_from(self.window).unwrap_or(SignedDuration::MAX))
-            .unwrap_or(Timestamp::MIN);
-        let within: Vec<bool> = self
-            .recent
-            .iter()
-            .filter(|(at, _)| *at >= since)
-            .map(|(_, fault)| *fault)
-            .collect();
-        if !self.unreachable && within.len() >= MIN_FAULTS && within.iter().all(|f| *f) {
-            self.unreachable = true;
-            changes.push(HealthChange::Unreachable);
+        match self.reach.count(outcome == Outcome::Fault, now) {
+            Some(Flip::Unreachable) => changes.push(HealthChange::Unreachable),
+            Some(Flip::Reachable) => changes.push(HealthChange::Reachable),
+            None => {}
         }
     }
 

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::gate::Gate;
-use super::provider::ProviderHealth;
+use super::provider::{Damping, ProviderHealth};
 use super::tokens;
 use crate::config::{self, Config};
 use crate::incident::IncidentContext;
@@ -63,7 +63,7 @@ impl ProviderSlot {
         let client = Client::new(&settings)?;
         let (unreachable, credentials) = build.health;
         let health = ProviderHealth::resume(
-            poll_interval(build.config, &provider.name),
+            damping(build.config, provider),
             unreachable,
             credentials,
             now,
@@ -118,7 +118,7 @@ impl ProviderSlot {
         self.rt.gate.reconfigure(
             context(config, provider),
             devices(config, &provider.name),
-            poll_interval(config, &provider.name),
+            damping(config, provider),
         );
     }
 }
@@ -153,6 +153,16 @@ fn poll_interval(config: &Config, provider: &str) -> Duration {
         .map(|d| d.policy.poll_interval)
         .min()
         .unwrap_or(Duration::from_secs(60))
+}
+
+/// The provider's `unreachable_after` / `reachable_after`, polls counted in its shortest
+/// poll interval.
+fn damping(config: &Config, provider: &config::Provider) -> Damping {
+    let poll = poll_interval(config, &provider.name);
+    Damping {
+        open_after: provider.unreachable_after.resolve(poll),
+        close_after: provider.reachable_after.resolve(poll),
+    }
 }
 
 /// Provider incidents go to every notifier one of its devices uses (every notifier when it

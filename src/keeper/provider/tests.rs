@@ -55,8 +55,8 @@ fn outcomes_follow_the_error_classes() {
 }
 
 #[test]
-fn unreachable_after_three_faults_within_the_window() {
-    let mut health = ProviderHealth::new(POLL);
+fn unreachable_after_failing_for_two_polls_with_three_faults() {
+    let mut health = ProviderHealth::new(Damping::for_poll(POLL));
     assert!(outcome(&mut health, at(0), Outcome::Fault).is_empty());
     assert!(outcome(&mut health, at(11), Outcome::Fault).is_empty());
     assert_eq!(
@@ -69,46 +69,70 @@ fn unreachable_after_three_faults_within_the_window() {
 }
 
 #[test]
-fn faults_spread_wider_than_the_window_do_not_make_it_unreachable() {
-    let mut health = ProviderHealth::new(POLL);
-    outcome(&mut health, at(0), Outcome::Fault);
-    outcome(&mut health, at(20), Outcome::Fault);
-    assert!(outcome(&mut health, at(45), Outcome::Fault).is_empty());
+fn a_burst_of_faults_shorter_than_the_span_does_not_make_it_unreachable() {
+    let mut health = ProviderHealth::new(Damping::for_poll(POLL));
+    for s in 0..10 {
+        assert!(outcome(&mut health, at(s), Outcome::Fault).is_empty());
+    }
+    assert!(outcome(&mut health, at(12), Outcome::Answered).is_empty());
+    assert!(outcome(&mut health, at(25), Outcome::Fault).is_empty());
     assert!(!health.is_unreachable());
 }
 
 #[test]
-fn one_answer_among_the_recent_calls_keeps_it_reachable() {
-    let mut health = ProviderHealth::new(POLL);
+fn an_answer_breaks_the_failing_streak() {
+    let mut health = ProviderHealth::new(Damping::for_poll(POLL));
     outcome(&mut health, at(0), Outcome::Fault);
-    outcome(&mut health, at(1), Outcome::Answered);
-    outcome(&mut health, at(2), Outcome::Fault);
-    // Three faults, but the answer between them is still in the window.
-    assert!(outcome(&mut health, at(3), Outcome::Fault).is_empty());
+    outcome(&mut health, at(11), Outcome::Answered);
+    outcome(&mut health, at(22), Outcome::Fault);
+    assert!(outcome(&mut health, at(33), Outcome::Fault).is_empty());
     assert!(!health.is_unreachable());
-    // Much later, the old faults have left the window: one fault alone is not enough.
-    assert!(outcome(&mut health, at(35), Outcome::Fault).is_empty());
-    assert!(!health.is_unreachable());
+    assert_eq!(
+        outcome(&mut health, at(44), Outcome::Fault),
+        vec![HealthChange::Unreachable],
+        "failing from 22 s to 44 s, three faults"
+    );
 }
 
 #[test]
-fn first_non_fault_resolves_unreachable() {
-    let mut health = ProviderHealth::new(POLL);
-    for s in 0..3 {
+fn healthy_for_a_poll_resolves_unreachable_and_neutral_calls_do_not_count() {
+    let mut health = ProviderHealth::new(Damping::for_poll(POLL));
+    for s in [0, 10, 20] {
         outcome(&mut health, at(s), Outcome::Fault);
     }
     assert!(health.is_unreachable());
-    assert!(outcome(&mut health, at(4), Outcome::Neutral).is_empty());
+    assert!(outcome(&mut health, at(24), Outcome::Neutral).is_empty());
+    assert!(
+        outcome(&mut health, at(25), Outcome::Answered).is_empty(),
+        "one answer is not a healthy span"
+    );
     assert_eq!(
-        outcome(&mut health, at(5), Outcome::Answered),
+        outcome(&mut health, at(35), Outcome::Answered),
         vec![HealthChange::Reachable]
     );
     assert!(!health.is_unreachable());
 }
 
 #[test]
+fn configured_spans_replace_the_defaults_and_a_reload_adopts_new_ones() {
+    let damping = Damping {
+        open_after: Duration::from_secs(60),
+        close_after: Duration::from_secs(30),
+    };
+    let mut health = ProviderHealth::new(damping);
+    for s in [0, 10, 20, 30] {
+        assert!(outcome(&mut health, at(s), Outcome::Fault).is_empty());
+    }
+    health.set_damping(Damping::for_poll(POLL));
+    assert_eq!(
+        outcome(&mut health, at(40), Outcome::Fault),
+        vec![HealthChange::Unreachable]
+    );
+}
+
+#[test]
 fn rejected_credentials_close_the_gate_until_the_backoff_passes() {
-    let mut health = ProviderHealth::new(POLL);
+    let mut health = ProviderHealth::new(Damping::for_poll(POLL));
     assert_eq!(
         outcome(&mut health, at(0), Outcome::Rejected),
         vec![HealthChange::CredentialsInvalid]
@@ -135,7 +159,7 @@ fn rejected_credentials_close_the_gate_until_the_backoff_passes() {
 
 #[test]
 fn backoff_doubles_up_to_the_cap_with_jitter() {
-    let mut health = ProviderHealth::new(POLL);
+    let mut health = ProviderHealth::new(Damping::for_poll(POLL));
     outcome(&mut health, at(0), Outcome::Rejected);
     let mut now = at(0);
     for _ in 0..12 {
@@ -160,7 +184,7 @@ fn backoff_doubles_up_to_the_cap_with_jitter() {
 
 #[test]
 fn stragglers_admitted_before_the_rejection_neither_resolve_nor_extend() {
-    let mut health = ProviderHealth::new(POLL);
+    let mut health = ProviderHealth::new(Damping::for_poll(POLL));
     let early = call(&mut health, at(0));
     let early_too = call(&mut health, at(0));
     outcome(&mut health, at(1), Outcome::Rejected);
@@ -180,7 +204,7 @@ fn stragglers_admitted_before_the_rejection_neither_resolve_nor_extend() {
 
 #[test]
 fn a_trial_meeting_a_fault_waits_the_same_backoff_again() {
-    let mut health = ProviderHealth::new(POLL);
+    let mut health = ProviderHealth::new(Damping::for_poll(POLL));
     outcome(&mut health, at(0), Outcome::Rejected);
     let trial = call(&mut health, at(30));
     assert!(health.record(trial, Outcome::Fault, at(31), 0.5).is_empty());
@@ -190,7 +214,7 @@ fn a_trial_meeting_a_fault_waits_the_same_backoff_again() {
 
 #[test]
 fn an_unadmitted_success_resolves_rejected_credentials() {
-    let mut health = ProviderHealth::new(POLL);
+    let mut health = ProviderHealth::new(Damping::for_poll(POLL));
     outcome(&mut health, at(0), Outcome::Rejected);
     assert_eq!(
         health.record(Ticket::unadmitted(), Outcome::Answered, at(5), 0.5),
@@ -200,12 +224,17 @@ fn an_unadmitted_success_resolves_rejected_credentials() {
 
 #[test]
 fn a_resumed_provider_resolves_what_was_left_open() {
-    let mut health = ProviderHealth::resume(POLL, true, true, at(0));
+    let mut health = ProviderHealth::resume(Damping::for_poll(POLL), true, true, at(0));
     assert!(health.is_unreachable() && health.credentials_invalid());
     let trial = call(&mut health, at(0));
     assert!(matches!(health.admit(at(0)), Admission::Skip { .. }));
     assert_eq!(
         health.record(trial, Outcome::Answered, at(1), 0.5),
-        vec![HealthChange::Reachable, HealthChange::CredentialsValid]
+        vec![HealthChange::CredentialsValid]
+    );
+    assert_eq!(
+        outcome(&mut health, at(11), Outcome::Answered),
+        vec![HealthChange::Reachable],
+        "healthy for a poll"
     );
 }

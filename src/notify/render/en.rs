@@ -165,7 +165,7 @@ impl Phrases for En {
                 "The gateway rejected session-keeper's credentials: calls back off until they are accepted again."
             }
             IncidentKind::ProviderUnreachable => {
-                "Every recent call to the gateway failed: its devices count as unknown and no recovery starts until it answers."
+                "Calls to the gateway have kept failing: its devices count as unknown and no recovery starts until it answers."
             }
         }
     }

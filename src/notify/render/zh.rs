@@ -128,7 +128,7 @@ impl Phrases for Zh {
                 "网关拒绝了 session-keeper 的凭据，调用已放缓，直到凭据重新有效。"
             }
             IncidentKind::ProviderUnreachable => {
-                "最近对网关的调用全部失败：它的设备状态未知，在网关恢复应答前不会发起恢复操作。"
+                "对网关的调用持续失败：它的设备状态未知，在网关恢复应答前不会发起恢复操作。"
             }
         }
     }

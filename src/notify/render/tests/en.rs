@@ -122,7 +122,7 @@ fn provider_unreachable() {
         &text.markdown,
         "### [WARNING] gewe-cloud is unreachable\n\
         \n\
-        Every recent call to the gateway failed: its devices count as unknown and no recovery starts until it answers.\n\
+        Calls to the gateway have kept failing: its devices count as unknown and no recovery starts until it answers.\n\
         \n\
         - **Provider**: gewe-cloud (gewe)\n\
         - **Error**: connection refused\n\

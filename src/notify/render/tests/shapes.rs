@@ -380,7 +380,7 @@ fn the_markdown_body_is_the_text_below_the_heading() {
     let text = first_of(IncidentKind::ProviderUnreachable, Language::En);
     let body = text.markdown_body();
     assert!(
-        body.starts_with("Every recent call to the gateway failed"),
+        body.starts_with("Calls to the gateway have kept failing"),
         "{body}"
     );
     assert_eq!(text.markdown, format!("### {}\n\n{body}", text.title));

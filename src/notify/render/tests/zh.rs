@@ -122,7 +122,7 @@ fn provider_unreachable() {
         &text.markdown,
         "### 【警告】gewe-cloud 网关不可达\n\
         \n\
-        最近对网关的调用全部失败：它的设备状态未知，在网关恢复应答前不会发起恢复操作。\n\
+        对网关的调用持续失败：它的设备状态未知，在网关恢复应答前不会发起恢复操作。\n\
         \n\
         - **网关**：gewe-cloud（gewe）\n\
         - **错误**：connection refused\n\
