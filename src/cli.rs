@@ -39,8 +39,9 @@ pub enum Command {
     Run(ConfigArg),
     /// Show every configured device's state from the state store (daemon running or not).
     Status(StatusArgs),
-    /// Validate a configuration file and summarise it; exit 0 if valid, 78 if not.
-    CheckConfig(ConfigArg),
+    /// Validate a configuration file and summarise it; exit 0 if valid (warnings are printed
+    /// but do not fail it), 78 if not.
+    CheckConfig(CheckConfigArgs),
     /// Send a clearly marked test message through the notifiers and report each one's result;
     /// exit 0 if every one was delivered, 1 if any failed (or none is configured), 2 if
     /// --notifier names none of them, 78 if the configuration is invalid.
@@ -86,6 +87,19 @@ pub struct StatusArgs {
     /// Print the JSON array of DESIGN.md §7 instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Options of `check-config`.
+#[derive(Debug, Args)]
+pub struct CheckConfigArgs {
+    /// The configuration to check.
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Do not read any secret: `${VAR}` in secret keys and `*_file` secrets are taken as
+    /// given, so the file can be checked where the daemon's secrets are not (CI, an
+    /// operator's shell). Everything else is checked as usual.
+    #[arg(long)]
+    pub no_secrets: bool,
 }
 
 /// Options of `health`.
@@ -137,12 +151,13 @@ mod tests {
         let cli = Cli::try_parse_from(["session-keeper", "check-config", "-c", "/tmp/x.toml"])
             .unwrap_or_else(|e| panic!("{e}"));
         match cli.command {
-            Command::CheckConfig(arg) => {
-                assert_eq!(arg.path(|_| None), PathBuf::from("/tmp/x.toml"));
+            Command::CheckConfig(args) => {
+                assert_eq!(args.config.path(|_| None), PathBuf::from("/tmp/x.toml"));
                 assert_eq!(
-                    arg.path(|_| Some("/env.toml".into())),
+                    args.config.path(|_| Some("/env.toml".into())),
                     PathBuf::from("/tmp/x.toml")
                 );
+                assert!(!args.no_secrets);
             }
             other => panic!("unexpected {other:?}"),
         }

@@ -5,6 +5,7 @@
 //!   the metrics registry;
 //! - [`cli`]: the command line (clap definitions only);
 //! - [`config`]: raw TOML → validated [`config::Config`], the only config the runtime sees;
+//! - [`console`]: standard output that a closed pipe ends quietly;
 //! - [`vendor`]: one client per gateway behind the [`vendor::Vendor`] trait;
 //! - [`keeper`]: the supervisor, the device runners and the pure per-device machine;
 //! - [`incident`]: the incident kinds and keys shared by keeper, ledger and store;
@@ -14,16 +15,19 @@
 //! - [`sim`]: the vendor simulator used by the demo, the tests and the benchmarks;
 //! - [`signals`]: the only place that touches OS signals;
 //! - [`logging`]: tracing set-up (JSON or text);
+//! - [`limits`]: the open-file limit, raised at start, and the admin connection cap it allows;
 //! - [`service`]: the service manager (systemd's `sd_notify`: ready, reload, watchdog, status).
 
 pub mod admin;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod demo;
 pub mod health;
 pub mod incident;
 mod jitter;
 pub mod keeper;
+pub mod limits;
 pub mod logging;
 pub mod notify;
 pub mod service;

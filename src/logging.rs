@@ -1,6 +1,7 @@
 //! Tracing set-up: JSON lines for log monitoring, or human text (DESIGN.md §6).
 //!
 //! Logs go to stderr so stdout stays free for command output (`sim` prints its address there).
+//! JSON lines are written by `logging/json.rs`: every line has an `event`, lists are arrays.
 //! Under journald (systemd connects stderr to the journal and says so in `JOURNAL_STREAM`),
 //! text lines carry no timestamp of their own: the journal stamps every line already.
 
@@ -120,14 +121,7 @@ where
         .with_env_filter(filter)
         .with_writer(writer);
     match style {
-        Style::Json => Box::new(
-            builder
-                .json()
-                .flatten_event(true)
-                .with_current_span(false)
-                .with_span_list(false)
-                .finish(),
-        ),
+        Style::Json => Box::new(builder.event_format(json::JsonLines).finish()),
         Style::Text {
             timestamps: true,
             ansi,
@@ -144,6 +138,10 @@ where
         ),
     }
 }
+
+mod json;
+
+pub use json::List;
 
 #[cfg(test)]
 #[path = "logging/tests.rs"]

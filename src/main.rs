@@ -1,7 +1,6 @@
 //! The `session-keeper` binary: parses the command line, sets up logging, calls into the
 //! library and maps every outcome to an exit code (DESIGN.md §3).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -12,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use session_keeper::admin;
 use session_keeper::cli::{Cli, Command, HealthArgs, NotifyTestArgs, SimArgs, StatusArgs, exit};
-use session_keeper::config::Config;
+use session_keeper::config::{Config, ConfigError};
 use session_keeper::keeper::{self, Reload, RunOptions};
 use session_keeper::notify::{self, NotifierSet};
 use session_keeper::sim::{Scenario, Simulator};
@@ -28,7 +27,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run(arg) => run(arg.path(env)),
         Command::Status(args) => status(args),
-        Command::CheckConfig(arg) => check_config(&arg.path(env)),
+        Command::CheckConfig(args) => check_config(&args.config.path(env), args.no_secrets),
         Command::NotifyTest(args) => notify_test(args),
         Command::Demo => demo(),
         Command::Sim(args) => sim(args),
@@ -94,7 +93,19 @@ fn demo() -> ExitCode {
 
 /// Loads the configuration, or prints every problem (the caller exits 78).
 fn load(path: &Path) -> Option<Config> {
-    match Config::load(path, &|name| std::env::var(name).ok()) {
+    loaded(path, Config::load(path, &|name| std::env::var(name).ok()))
+}
+
+/// Like [`load`], without reading a single secret (`status`, `check-config --no-secrets`).
+fn load_without_secrets(path: &Path) -> Option<Config> {
+    loaded(
+        path,
+        Config::load_without_secrets(path, &|name| std::env::var(name).ok()),
+    )
+}
+
+fn loaded(path: &Path, result: Result<Config, ConfigError>) -> Option<Config> {
+    match result {
         Ok(config) => Some(config),
         Err(err) => {
             eprintln!("{err}");
@@ -111,6 +122,15 @@ fn run(path: PathBuf) -> ExitCode {
     };
     if let Err(err) = logging::init(logging::resolve_format(config.daemon.log_format)) {
         eprintln!("{err}");
+    }
+    let files = session_keeper::limits::raise_open_files();
+    if files.was != files.now {
+        tracing::info!(
+            event = "daemon.limits",
+            open_files = files.now,
+            was = files.was,
+            "raised the open-file limit to the hard limit"
+        );
     }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -154,13 +174,14 @@ fn run(path: PathBuf) -> ExitCode {
     }
 }
 
-/// `status`: the device table (or JSON) from the state store.
+/// `status`: the device table (or JSON) from the state store. It needs read access to the
+/// state directory, never the provider secrets.
 fn status(args: StatusArgs) -> ExitCode {
     let path = args.config.path(|name| std::env::var(name).ok());
-    let Some(config) = load(&path) else {
+    let Some(config) = load_without_secrets(&path) else {
         return ExitCode::from(exit::CONFIG);
     };
-    let report = match keeper::status::collect(&config) {
+    let report = match keeper::status::collect(&config, jiff::Timestamp::now()) {
         Ok(report) => report,
         Err(err) => {
             eprintln!("session-keeper status: {err}");
@@ -168,16 +189,18 @@ fn status(args: StatusArgs) -> ExitCode {
         }
     };
     if args.json {
-        println!("{}", keeper::status::to_json(&report.devices));
+        session_keeper::say!("{}", keeper::status::to_json(&report.devices));
     } else {
+        let zone = &config.daemon.timezone;
         if !report.store_found {
             eprintln!(
                 "no state store in {} yet (the daemon has not run): every device shows as unknown",
                 config.daemon.state_dir.display()
             );
+        } else if let Some(note) = keeper::status::daemon_note(report.daemon, zone) {
+            eprintln!("{note}");
         }
-        let zone = &config.daemon.timezone;
-        println!(
+        session_keeper::say!(
             "{}",
             keeper::status::table(&report.devices, zone, &config.daemon.timezone_name)
         );
@@ -185,16 +208,31 @@ fn status(args: StatusArgs) -> ExitCode {
     ExitCode::from(exit::OK)
 }
 
-/// `check-config`: the summary and 0, or every problem and 78.
-fn check_config(path: &Path) -> ExitCode {
-    match load(path) {
-        Some(config) => {
-            println!("{}", config.summary());
-            println!("configuration OK: {}", path.display());
-            ExitCode::from(exit::OK)
-        }
-        None => ExitCode::from(exit::CONFIG),
+/// `check-config`: the summary and 0 (warnings on stderr), or every problem and 78.
+fn check_config(path: &Path, no_secrets: bool) -> ExitCode {
+    let config = if no_secrets {
+        load_without_secrets(path)
+    } else {
+        load(path)
+    };
+    let Some(config) = config else {
+        return ExitCode::from(exit::CONFIG);
+    };
+    for warning in &config.warnings {
+        eprintln!("{}", warning.as_warning());
     }
+    session_keeper::say!("{}", config.summary());
+    let unread = if no_secrets {
+        " (secrets not read)"
+    } else {
+        ""
+    };
+    let warned = match config.warnings.len() {
+        0 => String::new(),
+        n => format!(" with {n} warning(s)"),
+    };
+    session_keeper::say!("configuration OK{warned}{unread}: {}", path.display());
+    ExitCode::from(exit::OK)
 }
 
 /// `notify-test`: one line per notifier; 0 when every test message was delivered, 1 when
@@ -216,7 +254,7 @@ fn notify_test(args: NotifyTestArgs) -> ExitCode {
     match tested {
         Ok(reports) => {
             for report in &reports {
-                println!("{report}");
+                session_keeper::say!("{report}");
             }
             let all_sent = reports.iter().all(|r| r.sent());
             ExitCode::from(if all_sent { exit::OK } else { exit::FAILURE })
@@ -263,10 +301,8 @@ fn run_sim(args: SimArgs, scenario: Scenario) -> anyhow::Result<()> {
     runtime.block_on(async {
         let simulator = Simulator::new(scenario);
         let (addr, served) = simulator.bind(args.listen, shutdown.clone()).await?;
-        let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "{addr}").context("cannot write to stdout")?;
-        stdout.flush().context("cannot write to stdout")?;
-        drop(stdout);
+        // The first stdout line is the bound address; a closed stdout only loses it.
+        session_keeper::say!("{addr}");
         served.await.context("simulator task failed")?;
         Ok(())
     })

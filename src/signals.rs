@@ -65,7 +65,11 @@ fn install(
         .spawn(move || {
             for signal in signals.forever() {
                 if signal == SIGHUP {
-                    tracing::debug!(signal, "SIGHUP received: reload requested");
+                    tracing::debug!(
+                        event = "daemon.signal",
+                        signal,
+                        "SIGHUP received: reload requested"
+                    );
                     if let Some(reload) = &on_reload {
                         reload();
                     }
@@ -79,7 +83,11 @@ fn install(
                     );
                     std::process::exit(128 + signal);
                 }
-                tracing::debug!(signal, "signal received: shutting down");
+                tracing::debug!(
+                    event = "daemon.signal",
+                    signal,
+                    "signal received: shutting down"
+                );
                 shutdown.cancel();
             }
         })?;

@@ -10,6 +10,7 @@
 
 pub mod client;
 pub mod exposition;
+mod listener;
 pub mod metrics;
 pub mod rules;
 mod server;
@@ -73,10 +74,18 @@ impl Admin {
             let shared = current;
             let stale_after = rules::stale_after(tick);
             let (health, stop) = (health.clone(), stop.clone());
+            let cap = crate::limits::admin_connection_cap(crate::limits::open_files(), config);
+            let listen = server::Listen {
+                address: listen,
+                cap,
+            };
             let bound = server::start(listen, shared, health, stale_after, &tracker, stop).await?;
+            let guarded = config.daemon.admin_token.is_some();
             tracing::info!(
                 event = "admin.listening",
                 address = %bound,
+                max_connections = cap,
+                token_required = guarded,
                 "admin HTTP server listening on {bound}"
             );
             address = Some(bound);

@@ -1,12 +1,19 @@
-//! The admin HTTP server: the router and its life as a tracked task that stops on shutdown.
+//! The admin HTTP server: the router, its bearer-token guard and its life as a tracked task
+//! that stops on shutdown; the connections themselves are `listener.rs`'s.
+//!
+//! `/healthz` and `/readyz` are always open (health checks carry no credentials). With
+//! `daemon.admin_token` set, `/metrics` and every `/v1/` route answer 401 unless the request
+//! carries `Authorization: Bearer <token>`; the token is read from the configuration now, so
+//! a reload that changes it applies at once.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use jiff::Timestamp;
@@ -15,11 +22,12 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::exposition::{self, Fleet};
-use super::{AdminError, metrics, rules};
+use super::{AdminError, listener, metrics, rules};
 use crate::config::Config;
 use crate::health::Health;
-use crate::keeper::status::{self, StatusError};
+use crate::keeper::status::{self, StatusError, Stored};
 use crate::store::Store;
+use secrecy::ExposeSecret;
 
 /// What every handler reads.
 #[derive(Clone)]
@@ -31,9 +39,17 @@ struct App {
     stale_after: Duration,
 }
 
+/// Where and how the server listens.
+pub(super) struct Listen {
+    /// The configured address.
+    pub(super) address: SocketAddr,
+    /// At most this many connections at once.
+    pub(super) cap: usize,
+}
+
 /// Binds `listen` and serves until `stop` is cancelled; returns the bound address.
 pub(super) async fn start(
-    listen: SocketAddr,
+    listen: Listen,
     config: watch::Receiver<Arc<Config>>,
     health: Health,
     stale_after: Duration,
@@ -41,34 +57,66 @@ pub(super) async fn start(
     stop: CancellationToken,
 ) -> Result<SocketAddr, AdminError> {
     let bind = |e: std::io::Error| AdminError::Bind {
-        address: listen,
+        address: listen.address,
         message: e.to_string(),
     };
-    let listener = tokio::net::TcpListener::bind(listen).await.map_err(bind)?;
+    let listener = tokio::net::TcpListener::bind(listen.address)
+        .await
+        .map_err(bind)?;
     let bound = listener.local_addr().map_err(bind)?;
     let router = router(App {
         config,
         health,
         stale_after,
     });
-    tracker.spawn(async move {
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(stop.cancelled_owned())
-            .await;
-        if let Err(e) = served {
-            tracing::error!(event = "admin.failed", error = %e, "admin HTTP server stopped");
-        }
-    });
+    tracker.spawn(listener::serve(listener, router, listen.cap, stop));
     Ok(bound)
 }
 
 fn router(app: App) -> Router {
+    let guarded = Router::new()
+        .route("/metrics", get(metrics_text))
+        .route("/v1/devices", get(devices))
+        .route_layer(middleware::from_fn_with_state(app.clone(), require_token));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics_text))
-        .route("/v1/devices", get(devices))
+        .merge(guarded)
         .with_state(app)
+}
+
+/// Lets a request through when no `admin_token` is configured or it carries the token.
+async fn require_token(State(app): State<App>, request: Request, next: Next) -> Response {
+    let expected = app
+        .config
+        .borrow()
+        .daemon
+        .admin_token
+        .as_ref()
+        .map(|t| t.expose_secret().to_owned());
+    let Some(expected) = expected else {
+        return next.run(request).await;
+    };
+    let given = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    if given.is_some_and(|given| same(given.as_bytes(), expected.as_bytes())) {
+        return next.run(request).await;
+    }
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::WWW_AUTHENTICATE, "Bearer")],
+        "this endpoint needs the admin token: Authorization: Bearer <daemon.admin_token>\n",
+    )
+        .into_response()
+}
+
+/// Compares in time that does not depend on where the inputs differ.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn verdict(result: Result<(), String>) -> Response {
@@ -126,17 +174,14 @@ async fn read_fleet(config: Arc<Config>) -> Result<Fleet, String> {
 }
 
 fn fleet(config: &Config) -> Result<Fleet, StatusError> {
-    let Some(store) = Store::open_read_only(&config.daemon.state_dir)? else {
-        return Ok(Fleet {
-            devices: status::build(config, &[], &[])?,
-            open_incidents: Vec::new(),
-        });
+    let stored = match Store::open_read_only(&config.daemon.state_dir)? {
+        Some(store) => Stored::read(&store)?,
+        None => Stored::default(),
     };
-    let rows = store.devices()?;
-    let open = store.open_incidents()?;
     Ok(Fleet {
-        devices: status::build(config, &rows, &open)?,
-        open_incidents: open
+        devices: status::build(config, &stored, Timestamp::now())?,
+        open_incidents: stored
+            .open
             .iter()
             .filter(|r| r.resolved_at.is_none())
             .map(|r| r.key.kind)

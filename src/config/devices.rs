@@ -46,6 +46,14 @@ pub(crate) fn device(
         at,
         problems,
     );
+    if kind == Some(VendorKind::Gewe) && matches!(region_id, Some(None)) {
+        problems.warn(
+            at,
+            "this GeWe device has no `region_id`: GeWe's dialogLogin needs it, so second login \
+             can never run and every offline that a reconnect cannot fix goes straight to \
+             manual_login_required; set `region_id` (e.g. \"320000\") to enable it",
+        );
+    }
     let kick_check = match raw.kick_check.as_ref() {
         Some(kick) => kick_check(kick, &at.key("kick_check"), ctx, problems).map(Some),
         None => Some(None),
@@ -203,7 +211,20 @@ fn id(
         problems.at(&at.key("id"), format!("missing required key `id`{what}"));
         return None;
     };
-    non_empty(raw, &at.key("id"), problems)
+    let raw = non_empty(raw, &at.key("id"), problems)?;
+    if let Some(bad) = raw.chars().find(|c| c.is_control()) {
+        // A control character would reach the gateway's request and every log line.
+        problems.at(
+            &at.key("id"),
+            format!(
+                "must not contain control characters (found U+{:04X}): ids are sent to the \
+                 gateway and written to logs",
+                u32::from(bad)
+            ),
+        );
+        return None;
+    }
+    Some(raw)
 }
 
 /// A key only one vendor's devices have: `Some(value)` when it fits (or the kind is unknown),

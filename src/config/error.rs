@@ -20,6 +20,17 @@ pub struct Problem {
     pub message: String,
 }
 
+impl Problem {
+    /// The one-line form of a warning: `<file>:<line>:<col>: <key>: warning: <message>`.
+    pub fn as_warning(&self) -> String {
+        let warning = Problem {
+            message: format!("warning: {}", self.message),
+            ..self.clone()
+        };
+        warning.to_string()
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:", self.file.display())?;

@@ -25,6 +25,10 @@ pub(crate) fn expand_table(
     problems: &mut Problems,
 ) {
     for (key, value) in table.iter_mut() {
+        if problems.secrets_unread() && super::raw::is_secret_key(key.get_ref()) {
+            // Loaded without secrets: `${TOKEN}` stays as written, a stand-in never sent.
+            continue;
+        }
         expand_value(value, &at.key(key.get_ref()), env, problems);
     }
 }

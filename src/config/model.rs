@@ -16,6 +16,9 @@ pub struct Daemon {
     pub state_dir: PathBuf,
     /// Where the admin HTTP server listens; `None` = no admin server.
     pub admin_listen: Option<SocketAddr>,
+    /// The bearer token `/metrics` and every `/v1/` route require; `None` = open (only sane
+    /// on loopback: check-config warns otherwise). `/healthz` and `/readyz` are always open.
+    pub admin_token: Option<secrecy::SecretString>,
     /// Log output format; `None` = text on a TTY, JSON otherwise.
     pub log_format: Option<LogFormat>,
     /// The zone every time-of-day window is read in.

@@ -170,6 +170,8 @@ fn post_url(
             }
             None => Some(None),
         },
+        // Loaded without secrets: the url is a stand-in (`${VAR}` or an unread file).
+        Ok(Some((url, _))) if problems.secrets_unread() => Some(Some(url)),
         Ok(Some((url, key))) => match http_url(url.expose_secret()) {
             Ok(_) => Some(Some(url)),
             Err(why) => {
@@ -239,7 +241,10 @@ fn exec_command(
             problems.at(&at.index(0), "the program must not be empty");
             None
         }
-        Some(_) => {
+        Some(program) => {
+            if let Some(why) = not_runnable(program) {
+                problems.warn(&at.index(0), why);
+            }
             let mut fine = true;
             for (i, arg) in command.iter().enumerate() {
                 if let Err(why) = placeholders::check(arg) {
@@ -250,4 +255,30 @@ fn exec_command(
             fine.then_some(command)
         }
     }
+}
+
+/// Why an exec notifier's program cannot run here, if it cannot: a path that is missing, not a
+/// file or not executable, or a bare name found nowhere on `PATH`. A warning, not an error:
+/// the daemon may run elsewhere (another host, a container) than where the file is checked.
+fn not_runnable(program: &str) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |path: &std::path::Path| {
+        std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if program.contains('/') {
+        let path = std::path::Path::new(program);
+        return match std::fs::metadata(path) {
+            Err(e) => Some(format!(
+                "the program {program:?} cannot be found here ({e})"
+            )),
+            Ok(m) if !m.is_file() => Some(format!("the program {program:?} is not a file")),
+            Ok(_) if !executable(path) => Some(format!(
+                "the program {program:?} is not executable (chmod +x it)"
+            )),
+            Ok(_) => None,
+        };
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let found = std::env::split_paths(&path).any(|dir| executable(&dir.join(program)));
+    (!found).then(|| format!("the program {program:?} is not on PATH here"))
 }

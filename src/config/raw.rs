@@ -66,6 +66,8 @@ macro_rules! with_policy_keys {
 pub(crate) struct RawDaemon {
     pub(crate) state_dir: Option<String>,
     pub(crate) admin_listen: Option<String>,
+    pub(crate) admin_token: Option<SecretString>,
+    pub(crate) admin_token_file: Option<String>,
     pub(crate) log_format: Option<String>,
     pub(crate) timezone: Option<String>,
     pub(crate) shutdown_grace: Option<String>,
@@ -180,8 +182,13 @@ pub(crate) struct RawConfig {
 
 const SECTIONS: &str = "`daemon`, `policy`, `provider`, `device`, `notifier`";
 
+/// True for a key whose value is a secret (or the file holding one).
+pub(crate) fn is_secret_key(key: &str) -> bool {
+    SECRET_KEYS.contains(&key)
+}
+
 /// Keys whose values are secrets: a serde error about one must not quote the value.
-const SECRET_KEYS: [&str; 14] = [
+const SECRET_KEYS: [&str; 16] = [
     "token",
     "token_file",
     "authorization",
@@ -196,6 +203,8 @@ const SECRET_KEYS: [&str; 14] = [
     "secret_file",
     "password",
     "password_file",
+    "admin_token",
+    "admin_token_file",
 ];
 
 /// Splits the document into its sections and deserializes each, reporting every serde error.
@@ -254,28 +263,70 @@ fn entries<T: DeserializeOwned>(
     }
 }
 
+/// Deserializes one table, reporting every serde error in it: an unknown key is reported and
+/// left out, and the rest is tried again, so the values beside it are still checked (by serde
+/// and by stage two). A key of the wrong type is reported and left out too, to find the other
+/// wrong ones, but the table then stays broken: stage two would only add "missing" noise.
 fn entry<T: DeserializeOwned>(value: &Spanned<DeValue<'_>>, problems: &mut Problems) -> Entry<T> {
-    match T::deserialize(ValueDeserializer::from(value.clone())) {
-        Ok(parsed) => Entry::Parsed(parsed),
-        Err(err) => {
-            match secret_key_at(value.get_ref(), err.span()) {
-                Some(key) => problems.at_span(
-                    err.span(),
-                    format!(
-                        "invalid type for `{key}`: expected a string (the value is not shown: it may be a secret)"
-                    ),
-                ),
-                None => problems.serde(&err),
-            }
-            let name = value
-                .get_ref()
-                .get("name")
-                .and_then(|n| n.get_ref().as_str());
-            Entry::Broken {
-                name: name.map(str::to_owned),
-            }
+    let mut value = value.clone();
+    let mut mistyped = false;
+    loop {
+        let err = match T::deserialize(ValueDeserializer::from(value.clone())) {
+            Ok(parsed) if !mistyped => return Entry::Parsed(parsed),
+            Ok(_) => return broken(&value),
+            Err(err) => err,
+        };
+        report(&value, &err, problems);
+        let unknown = unknown_field(err.message());
+        let was_unknown = unknown.is_some();
+        let key = unknown.or_else(|| key_at(value.get_ref(), err.span()));
+        let removed = match (key, value.get_mut()) {
+            (Some(key), DeValue::Table(table)) => table.remove(key.as_str()).is_some(),
+            _ => false,
+        };
+        if !removed {
+            return broken(&value);
         }
+        mistyped |= !was_unknown;
     }
+}
+
+/// A serde error about `value`, its secrets unquoted.
+fn report(value: &Spanned<DeValue<'_>>, err: &toml::de::Error, problems: &mut Problems) {
+    match secret_key_at(value.get_ref(), err.span()) {
+        Some(key) => problems.at_span(
+            err.span(),
+            format!(
+                "invalid type for `{key}`: expected a string (the value is not shown: it may be a secret)"
+            ),
+        ),
+        None => problems.serde(err),
+    }
+}
+
+/// A table serde refused, known by its `name` only.
+fn broken<T>(value: &Spanned<DeValue<'_>>) -> Entry<T> {
+    let name = value
+        .get_ref()
+        .get("name")
+        .and_then(|n| n.get_ref().as_str());
+    Entry::Broken {
+        name: name.map(str::to_owned),
+    }
+}
+
+/// The key of serde's "unknown field `x`, expected ..." message.
+fn unknown_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    Some(rest[..rest.find('`')?].to_owned())
+}
+
+/// The key of `table` whose key or value the span starting at `span` falls in.
+fn key_at(table: &DeValue<'_>, span: Option<std::ops::Range<usize>>) -> Option<String> {
+    let offset = span?.start;
+    table.as_table()?.iter().find_map(|(k, v)| {
+        (k.span().contains(&offset) || v.span().contains(&offset)).then(|| k.get_ref().to_string())
+    })
 }
 
 /// The secret key of `table` whose value the serde error at `span` is about, if any.
@@ -324,7 +375,30 @@ mod tests {
         assert!(lines[0].starts_with("f:2:1: policy.pol_interval: unknown field `pol_interval`"));
         assert!(lines[0].contains("expected one of `poll_interval`"));
         assert!(lines[1].starts_with("f:6:1: device[0].foo: unknown field `foo`"));
-        assert!(matches!(&raw.devices[0], Entry::Broken { name: Some(n) } if n == "d"));
+        // The rest of the table is still read, so its values are checked too.
+        assert!(matches!(&raw.devices[0], Entry::Parsed(d) if d.name.as_deref() == Some("d")));
+    }
+
+    #[test]
+    fn every_wrongly_typed_key_of_a_table_is_reported_not_only_the_first() {
+        let text = "[[notifier]]\nname = \"n\"\nsend_resolved = \"yes\"\nrate_limit = \"x\"\n\
+                    colour = 1\n";
+        let (raw, errors) = split_text(text);
+        let lines: Vec<&str> = errors.lines().collect();
+        assert_eq!(lines.len(), 3, "{errors}");
+        assert!(
+            lines[0].contains("notifier[0].send_resolved: invalid type"),
+            "{errors}"
+        );
+        assert!(
+            lines[1].contains("notifier[0].rate_limit: invalid type"),
+            "{errors}"
+        );
+        assert!(
+            lines[2].contains("notifier[0].colour: unknown field"),
+            "{errors}"
+        );
+        assert!(matches!(&raw.notifiers[0], Entry::Broken { name: Some(n) } if n == "n"));
     }
 
     #[test]

@@ -19,12 +19,17 @@ struct Pending {
     message: String,
 }
 
-/// Every problem found so far, in the order found.
+/// Every problem found so far, in the order found, and the warnings: things that load but
+/// are almost certainly not what the operator meant.
 #[derive(Default)]
 pub(crate) struct Problems {
     pending: Vec<Pending>,
+    warnings: Vec<Pending>,
     /// Keys whose value is already reported unusable; later problems under them are noise.
     poisoned: Vec<KeyPath>,
+    /// Secrets are not read (`status`, `check-config --no-secrets`): `${VAR}` in a secret key
+    /// and `*_file` secrets are taken as given, unread.
+    secrets_unread: bool,
 }
 
 impl Problems {
@@ -45,6 +50,29 @@ impl Problems {
     pub(crate) fn poison(&mut self, path: &KeyPath, message: impl Into<String>) {
         self.at(path, message);
         self.poisoned.push(path.clone());
+    }
+
+    /// Records a warning about the key at `path`: the file loads, but `check-config` and the
+    /// daemon's start say this.
+    pub(crate) fn warn(&mut self, path: &KeyPath, message: impl Into<String>) {
+        self.warnings.push(Pending {
+            path: Some(path.clone()),
+            span: None,
+            message: message.into(),
+        });
+    }
+
+    /// Loads without reading secrets (see the field's docs).
+    pub(crate) fn without_secrets() -> Problems {
+        Problems {
+            secrets_unread: true,
+            ..Problems::default()
+        }
+    }
+
+    /// True when secrets are taken as written, unread.
+    pub(crate) fn secrets_unread(&self) -> bool {
+        self.secrets_unread
     }
 
     /// Records a problem known only by its place in the text (a serde error).
@@ -73,15 +101,30 @@ impl Problems {
 
     /// Places every problem and wraps them in the error, sorted by position (unplaced last).
     pub(crate) fn into_error(self, file: &Path, text: &str, root: &DeTable<'_>) -> ConfigError {
-        let mut problems: Vec<Problem> = self
-            .pending
-            .into_iter()
-            .map(|p| place(p, file, text, root))
-            .collect();
-        problems.sort_by_key(|p| (p.line.is_none(), p.line, p.column));
-        problems.dedup();
-        ConfigError::Invalid { problems }
+        ConfigError::Invalid {
+            problems: placed(self.pending, file, text, root),
+        }
     }
+
+    /// Places the warnings, sorted by position; they are taken out of the collector.
+    pub(crate) fn take_warnings(
+        &mut self,
+        file: &Path,
+        text: &str,
+        root: &DeTable<'_>,
+    ) -> Vec<Problem> {
+        placed(std::mem::take(&mut self.warnings), file, text, root)
+    }
+}
+
+fn placed(pending: Vec<Pending>, file: &Path, text: &str, root: &DeTable<'_>) -> Vec<Problem> {
+    let mut problems: Vec<Problem> = pending
+        .into_iter()
+        .map(|p| place(p, file, text, root))
+        .collect();
+    problems.sort_by_key(|p| (p.line.is_none(), p.line, p.column));
+    problems.dedup();
+    problems
 }
 
 fn place(pending: Pending, file: &Path, text: &str, root: &DeTable<'_>) -> Problem {
@@ -105,6 +148,20 @@ fn place(pending: Pending, file: &Path, text: &str, root: &DeTable<'_>) -> Probl
 pub(crate) fn syntax_error(file: &Path, text: &str, err: &toml::de::Error) -> ConfigError {
     let span = err.span();
     let position = span.clone().map(|s| line_col(text, s.start));
+    let hint = span
+        .clone()
+        .and_then(|s| super::syntax::value_error(text, s.start));
+    if let Some((key, message)) = hint {
+        return ConfigError::Invalid {
+            problems: vec![Problem {
+                file: file.to_path_buf(),
+                line: position.map(|(line, _)| line),
+                column: position.map(|(_, column)| column),
+                key: Some(key),
+                message,
+            }],
+        };
+    }
     let mut message = format!("invalid toml: {}", err.message());
     // The parser says "duplicate key" without naming it; its span covers the key.
     let named = span

@@ -90,6 +90,10 @@ impl SecretInput {
                 }
                 Some(value)
             }
+            // Loaded without secrets: the file is not read (it may not even be readable here).
+            (None, Some(file)) if problems.secrets_unread() => {
+                Some(SecretString::from(format!("unread:{file}")))
+            }
             (None, Some(file)) => read_secret_file(&file, dir)
                 .map_err(|why| problems.at(&at.key(&file_key), why))
                 .ok(),

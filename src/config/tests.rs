@@ -220,7 +220,7 @@ fn every_problem_is_reported_at_once_in_file_order() {
         .replace("log_format = \"json\"", "log_format = \"yaml\"");
     let err = errors(&text);
     let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(lines.len(), 3, "{err}");
+    assert_eq!(lines.len(), 4, "{err}");
     assert!(
         lines[0].starts_with("/etc/sk/sk.toml:5:1: daemon.log_format: unknown log_format `yaml`")
     );
@@ -228,8 +228,13 @@ fn every_problem_is_reported_at_once_in_file_order() {
         lines[1].contains(": device[0].pol: unknown field `pol`"),
         "{err}"
     );
+    // The unknown key does not hide the bad value beside it.
     assert!(
-        lines[2].ends_with(
+        lines[2].ends_with("device[0].offline_after: `offline_after` must be at least 1"),
+        "{err}"
+    );
+    assert!(
+        lines[3].ends_with(
             "device[1].region_id: `region_id` does not apply to a wkteam device (only gewe devices have one)"
         ),
         "{err}"

@@ -18,8 +18,10 @@ use super::policy::{self, Policy};
 use super::providers;
 use super::raw::{Entry, RawConfig, RawDaemon, RawPolicy, RawProvider};
 use super::report::Problems;
+use super::secrets::SecretInput;
 use super::values::{in_range, non_empty, opt_duration};
 use crate::vendor::VendorKind;
+use secrecy::{ExposeSecret, SecretString};
 
 const DEFAULT_STATE_DIR: &str = "/var/lib/session-keeper";
 const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -174,6 +176,20 @@ fn daemon_section(
     let admin_listen = raw
         .admin_listen
         .and_then(|addr| admin_listen(&addr, &at.key("admin_listen"), problems));
+    let token = SecretInput::new("admin_token", raw.admin_token, raw.admin_token_file);
+    let admin_token = admin_token(token, at, dir, problems);
+    if let (Some(addr), Ok(None)) = (admin_listen, &admin_token)
+        && !addr.ip().is_loopback()
+    {
+        problems.warn(
+            &at.key("admin_listen"),
+            format!(
+                "the admin server listens on {addr}, reachable from other hosts, and no \
+                 admin_token is set: anyone who can reach it reads /metrics and the device \
+                 list; set admin_token (or admin_token_file), or listen on 127.0.0.1"
+            ),
+        );
+    }
     let log_format = raw
         .log_format
         .and_then(|format| log_format(&format, &at.key("log_format"), problems));
@@ -190,11 +206,35 @@ fn daemon_section(
     (problems.len() == before).then_some(Daemon {
         state_dir: state_dir?,
         admin_listen,
+        admin_token: admin_token.ok()?,
         log_format,
         timezone,
         timezone_name,
         shutdown_grace,
     })
+}
+
+/// `admin_token` / `admin_token_file`: sent as `Authorization: Bearer <token>`, so it must be
+/// visible ASCII without spaces. `Err(())` when given but unusable (reported).
+fn admin_token(
+    token: SecretInput,
+    at: &KeyPath,
+    dir: &Path,
+    problems: &mut Problems,
+) -> Result<Option<SecretString>, ()> {
+    let Some((token, key)) = token.resolve_given(true, at, dir, problems)? else {
+        return Ok(None);
+    };
+    let sendable = token.expose_secret().bytes().all(|b| b.is_ascii_graphic());
+    if !sendable && !problems.secrets_unread() {
+        problems.at(
+            &at.key(&key),
+            "must be visible ASCII without spaces: clients send it in an `Authorization: \
+             Bearer` header (the value is not shown)",
+        );
+        return Err(());
+    }
+    Ok(Some(token))
 }
 
 fn admin_listen(addr: &str, at: &KeyPath, problems: &mut Problems) -> Option<SocketAddr> {

@@ -12,7 +12,6 @@ mod receiver;
 mod story;
 
 use std::collections::HashSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -147,16 +146,19 @@ impl Director {
     /// One timestamped line on stdout.
     fn say(&self, line: &str) {
         let secs = self.started.elapsed().as_secs();
-        let mut out = std::io::stdout().lock();
         // A closed stdout (piped into `head`) must not stop the story.
-        let _ = writeln!(out, "[{:02}:{:02}] {line}", secs / 60, secs % 60);
+        crate::say!("[{:02}:{:02}] {line}", secs / 60, secs % 60);
     }
 
     fn prologue(&self) {
-        println!("session-keeper demo: a simulated gateway with WeChat accounts on three vendors");
-        println!("(GeWe, wechatpro, WKTeam), and the real keeper watching them.");
-        println!("Timings are shrunk: a probe every second, an offline is confirmed by 2 answers,");
-        println!(
+        crate::say!(
+            "session-keeper demo: a simulated gateway with WeChat accounts on three vendors"
+        );
+        crate::say!("(GeWe, wechatpro, WKTeam), and the real keeper watching them.");
+        crate::say!(
+            "Timings are shrunk: a probe every second, an offline is confirmed by 2 answers,"
+        );
+        crate::say!(
             "a second-login prompt stays valid {}s (3 minutes in real life).\n",
             story::CONFIRM_WINDOW.as_secs()
         );
@@ -173,7 +175,7 @@ impl Director {
         let mut reload = Some(reload);
         for act in story::ACTS {
             self.pause(Duration::from_millis(1500)).await;
-            println!("\n── {} ──", act.title);
+            crate::say!("\n── {} ──", act.title);
             self.say(&format!("▶ {}", act.intro));
             self.stage(simulator, act, &mut reload)?;
             self.until(act.until.0, act.until.1).await?;
@@ -276,21 +278,21 @@ impl Director {
     }
 
     fn epilogue(&self) {
-        println!(
+        crate::say!(
             "\nDone in {}s. The keeper posted {} alert message(s) to the webhook; in production they",
             self.started.elapsed().as_secs(),
             self.alerts_seen
         );
-        println!(
+        crate::say!(
             "go to your WeCom, DingTalk or Feishu group, mail, a webhook or a command. Next steps:"
         );
-        println!(
+        crate::say!(
             "  session-keeper check-config -c etc/session-keeper.toml   # validate a real config"
         );
-        println!(
+        crate::say!(
             "  session-keeper notify-test -c /etc/session-keeper/session-keeper.toml   # test the bots"
         );
-        println!("  session-keeper run -c /etc/session-keeper/session-keeper.toml");
-        println!("  session-keeper status -c /etc/session-keeper/session-keeper.toml");
+        crate::say!("  session-keeper run -c /etc/session-keeper/session-keeper.toml");
+        crate::say!("  session-keeper status -c /etc/session-keeper/session-keeper.toml");
     }
 }

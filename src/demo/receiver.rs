@@ -28,7 +28,10 @@ pub async fn start(
     let served = tokio::spawn(async move {
         let serve = axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned());
         if let Err(err) = serve.await {
-            tracing::warn!("demo webhook receiver stopped: {err}");
+            tracing::warn!(
+                event = "demo.receiver_stopped",
+                "demo webhook receiver stopped: {err}"
+            );
         }
     });
     Ok((addr, served))

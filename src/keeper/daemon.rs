@@ -5,13 +5,15 @@
 //! the store writer and the ledger start; every provider is built and every device's runner
 //! spawned; one sweep runs at once; `daemon.ready`. Then reload requests are applied until the
 //! shutdown token is cancelled. Shutdown, in order: `daemon.stopping`; the sweep stops; the
-//! runners stop (each persists its final state) within `shutdown_grace`; the ledger drains
-//! what the runners sent; the writer commits everything and closes; `daemon.stopped`.
+//! runners stop (each persists its final state) within `shutdown_grace`; the last probe marks
+//! and the stopped heartbeat are written; the ledger drains what the runners sent; the writer
+//! commits everything and closes; `daemon.stopped`.
 //!
 //! The service manager hears `READY=1` with `daemon.ready`, `RELOADING=1`/`READY=1` around
 //! every reload and `STOPPING=1` with `daemon.stopping`. The supervisor loop ([`serve`])
-//! ticks: each tick marks the shared health alive, refreshes the fleet summary and sends
-//! `WATCHDOG=1`, so a wedged loop stops the pings rather than a free-running timer hiding it.
+//! ticks: each tick marks the shared health alive, refreshes the fleet summary, sends
+//! `WATCHDOG=1` (so a wedged loop stops the pings rather than a free-running timer hiding it)
+//! and, every 15 s, writes the heartbeat and the probe marks `status` reads.
 
 use std::mem;
 use std::sync::Arc;
@@ -22,6 +24,7 @@ use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::liveness::{ProbeMarks, Recorder};
 use super::restore::restore;
 use super::supervisor::{Shared, Supervisor};
 use super::sweep::{SWEEP_SCHEDULE, Sweeper};
@@ -29,6 +32,7 @@ use super::{KeeperError, Reload, RunOptions};
 use crate::admin::Admin;
 use crate::config::Config;
 use crate::health::Health;
+use crate::logging::List;
 use crate::notify::{Notifications, NotifierSet};
 use crate::service::{Message, Service, monotonic_usec};
 use crate::store::{Store, Writer, WriterTask};
@@ -49,8 +53,13 @@ pub async fn run(options: RunOptions) -> Result<(), KeeperError> {
         version = env!("CARGO_PKG_VERSION"),
         devices = config.devices.len(),
         providers = config.providers.len(),
+        open_files = crate::limits::open_files(),
         "session-keeper starting"
     );
+    if !config.secrets_read {
+        return Err(KeeperError::SecretsNotRead);
+    }
+    log_warnings(&config);
     let grace = config.daemon.shutdown_grace;
     let (sweeper, admin) = begin(&config, &health, service.tick_period()).await?;
     let running = match start(config, &sweeper).await {
@@ -65,6 +74,7 @@ pub async fn run(options: RunOptions) -> Result<(), KeeperError> {
         mut supervisor,
         ledger,
         writer_task,
+        recorder,
     } = running;
     sweeper.sweep_now();
     health.mark_store_open();
@@ -78,6 +88,7 @@ pub async fn run(options: RunOptions) -> Result<(), KeeperError> {
         service,
         configs: admin.configs(),
         shown: String::new(),
+        recorder,
     };
     liveness.ready(&supervisor);
     serve(&mut supervisor, &shutdown, reloads, &mut liveness).await;
@@ -86,6 +97,7 @@ pub async fn run(options: RunOptions) -> Result<(), KeeperError> {
     let grace = supervisor.config().daemon.shutdown_grace;
     sweeper.stop().await;
     supervisor.shutdown(grace).await;
+    liveness.recorder.stopped(Timestamp::now());
     ledger.stop(grace).await;
     let closed = close(writer_task).await;
     admin.stop(grace).await;
@@ -116,6 +128,7 @@ struct Running {
     supervisor: Supervisor,
     ledger: Ledger,
     writer_task: WriterTask,
+    recorder: Recorder,
 }
 
 /// Opens and reads the store, starts the writer, the ledger and every runner.
@@ -125,11 +138,14 @@ async fn start(config: Config, sweeper: &Sweeper) -> Result<Running, KeeperError
     let (writer, writer_task) = Writer::spawn(store);
     writer.write_all(mem::take(&mut restored.writes));
     let ledger = Ledger::start(&config, &mut restored, &writer);
+    let probes = ProbeMarks::default();
+    let recorder = Recorder::new(probes.clone(), writer.clone(), Timestamp::now());
     let shared = Shared {
         notifications: ledger.notifications.clone(),
         writer,
         sweeps: sweeper.source(),
         fleet: super::fleet::Fleet::default(),
+        probes,
     };
     let grace = config.daemon.shutdown_grace;
     match Supervisor::start(config, restored, shared) {
@@ -137,6 +153,7 @@ async fn start(config: Config, sweeper: &Sweeper) -> Result<Running, KeeperError
             supervisor,
             ledger,
             writer_task,
+            recorder,
         }),
         Err(e) => {
             ledger.stop(grace).await;
@@ -181,7 +198,10 @@ impl Ledger {
             .await
             .is_err()
         {
-            tracing::warn!("notifications did not stop within shutdown_grace; abandoned");
+            tracing::warn!(
+                event = "daemon.stop_abandoned",
+                "notifications did not stop within shutdown_grace; abandoned"
+            );
         }
     }
 }
@@ -201,6 +221,8 @@ struct Liveness {
     configs: watch::Sender<Arc<Config>>,
     /// The summary last shown, so `STATUS=` is sent only when it changes.
     shown: String,
+    /// Writes the heartbeat and the probe marks for `status`.
+    recorder: Recorder,
 }
 
 impl Liveness {
@@ -217,7 +239,9 @@ impl Liveness {
 
     /// One turn of the supervisor loop: alive now, the summary if it changed, `WATCHDOG=1`.
     fn tick(&mut self, supervisor: &Supervisor) {
-        self.health.tick(Timestamp::now());
+        let now = Timestamp::now();
+        self.health.tick(now);
+        self.recorder.tick(now);
         let summary = supervisor.summary();
         let status = (summary != self.shown).then(|| {
             self.shown = summary.clone();
@@ -283,14 +307,22 @@ async fn reload(supervisor: &mut Supervisor, request: Reload) {
         },
         Reload::Config(config) => *config,
     };
+    if !config.secrets_read {
+        tracing::error!(
+            event = "config.reload_failed",
+            "a configuration loaded without its secrets cannot run; the running one stays"
+        );
+        return;
+    }
+    log_warnings(&config);
     warn_restart_only(supervisor.config(), &config);
     match supervisor.reload(config).await {
         Ok(plan) => tracing::info!(
             event = "config.reloaded",
-            added = ?plan.devices_added,
-            removed = ?plan.devices_removed,
-            restarted = ?plan.devices_restarted,
-            providers_rebuilt = ?plan.providers_changed,
+            added = ?List(&plan.devices_added),
+            removed = ?List(&plan.devices_removed),
+            restarted = ?List(&plan.devices_restarted),
+            providers_rebuilt = ?List(&plan.providers_changed),
             devices = supervisor.device_count(),
             "configuration reloaded"
         ),
@@ -299,6 +331,19 @@ async fn reload(supervisor: &mut Supervisor, request: Reload) {
             error = %e,
             "configuration cannot be applied; the running one stays"
         ),
+    }
+}
+
+/// `config.warning` for each warning of `config` (what `check-config` prints).
+fn log_warnings(config: &Config) {
+    for warning in &config.warnings {
+        tracing::warn!(
+            event = "config.warning",
+            key = warning.key.as_deref().unwrap_or(""),
+            line = warning.line,
+            "{}",
+            warning.message
+        );
     }
 }
 
@@ -312,6 +357,7 @@ fn warn_restart_only(old: &Config, new: &Config) {
     ] {
         if changed {
             tracing::warn!(
+                event = "config.restart_needed",
                 key = %format!("daemon.{key}"),
                 "this setting changed but takes effect only after a restart"
             );

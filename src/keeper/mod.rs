@@ -12,12 +12,14 @@
 //! - `tokens.rs`: the shrise token keeper (store rotations, refresh ahead of expiry);
 //! - `sweep.rs`: the recycle sweep on a cron schedule;
 //! - `fleet.rs`: every running device's state word, for the supervisor loop's summary;
+//! - [`liveness`]: the heartbeat and the last probe of each device, written for `status`;
 //! - [`status`]: the `status` command's view of the store.
 
 mod daemon;
 mod fingerprint;
 mod fleet;
 mod gate;
+pub mod liveness;
 pub mod machine;
 mod plan;
 pub mod provider;
@@ -96,11 +98,14 @@ pub enum KeeperError {
     /// The admin HTTP server cannot start (its address cannot be bound).
     #[error(transparent)]
     Admin(#[from] crate::admin::AdminError),
+    /// The configuration was loaded without its secrets (for `status`): it cannot run.
+    #[error("the configuration was loaded without its secrets; load it with Config::load to run")]
+    SecretsNotRead,
 }
 
 impl KeeperError {
     /// True when the configuration is at fault (exit 78 rather than 1).
     pub fn is_config(&self) -> bool {
-        matches!(self, KeeperError::Client(_))
+        matches!(self, KeeperError::Client(_) | KeeperError::SecretsNotRead)
     }
 }

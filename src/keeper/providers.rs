@@ -108,7 +108,7 @@ impl ProviderSlot {
         if let Some((cancel, handle)) = self.keeper.take() {
             cancel.cancel();
             if let Err(e) = handle.await {
-                tracing::error!(provider = %self.rt.name, error = %e, "token keeper task failed");
+                tracing::error!(event = "token.keeper_failed", provider = %self.rt.name, error = %e, "token keeper task failed");
             }
         }
     }

@@ -48,6 +48,8 @@ pub(crate) struct Runner {
     pub(crate) sweeps: watch::Receiver<u64>,
     /// The fleet board, told the state word with every persisted transition.
     pub(crate) fleet: super::fleet::Fleet,
+    /// Where every probe of the device is marked (written for `status` in batches).
+    pub(crate) probes: super::liveness::ProbeMarks,
     /// Cancelled to stop this runner.
     pub(crate) cancel: CancellationToken,
 }

@@ -4,20 +4,27 @@
 //! Each entry: `name`, `provider`, `state` (the machine's phase word), `since`,
 //! `last_online_at`, `recycle_deadline` (RFC 3339 UTC to the second, or null) and
 //! `open_incidents`: the kinds open for the device itself plus the provider-wide ones
-//! (`credentials_invalid`, `provider_unreachable`) of the providers it calls, sorted. A
-//! configured device with no stored row yet is `unknown` with nulls. Nothing secret is read.
+//! (`credentials_invalid`, `provider_unreachable`) of the providers it calls, sorted. Then
+//! two more: `last_probe_at`, when the daemon last probed it, and `stale`: true when the entry
+//! may be out of date (the daemon is not running, or has not probed the device for more than
+//! three of its poll intervals). A configured device with no stored row yet is `unknown` with
+//! nulls. Nothing secret is read.
 
-use std::collections::BTreeSet;
-use std::fmt::Write as _;
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
 
 use jiff::Timestamp;
-use jiff::tz::TimeZone;
 use serde::Serialize;
 
+use super::liveness::FLUSH_EVERY;
 use super::machine::DeviceState;
 use crate::config::{Config, Device};
 use crate::incident::Subject;
-use crate::store::{DeviceRow, IncidentRecord, Store, StoreError};
+use crate::store::{DeviceRow, Heartbeat, IncidentRecord, Store, StoreError};
+
+mod table;
+
+pub use table::{daemon_note, table};
 
 /// Why the status cannot be shown.
 #[derive(Debug, thiserror::Error)]
@@ -35,7 +42,7 @@ pub enum StatusError {
     },
 }
 
-/// One device as `status` shows it; field order is the contract's.
+/// One device as `status` shows it; field order is the contract's, then the two of liveness.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeviceStatus {
     /// The configured name.
@@ -53,46 +60,123 @@ pub struct DeviceStatus {
     pub recycle_deadline: Option<String>,
     /// The kinds of the incidents open for it.
     pub open_incidents: Vec<&'static str>,
+    /// When the daemon last probed it (written every 15 s, so up to that much behind).
+    pub last_probe_at: Option<String>,
+    /// The entry may be out of date: the daemon is not running, or has not probed the device
+    /// for more than three poll intervals.
+    pub stale: bool,
 }
 
-/// Every configured device's status, and whether a store existed at all.
+/// What the store says of the daemon itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DaemonSeen {
+    /// No heartbeat: no daemon of this build has run on the store yet.
+    NeverRan,
+    /// It wrote its heartbeat recently.
+    Running {
+        /// When it last did.
+        heard_at: Timestamp,
+    },
+    /// It stopped cleanly.
+    Stopped {
+        /// When.
+        at: Timestamp,
+    },
+    /// Its heartbeat is too old: it crashed, hung, or its clock jumped.
+    Silent {
+        /// When it was last heard from.
+        heard_at: Timestamp,
+    },
+}
+
+impl DaemonSeen {
+    /// From the stored heartbeat, judged at `now`: silent after three missed writes.
+    pub fn judge(heartbeat: Option<Heartbeat>, now: Timestamp) -> DaemonSeen {
+        let Some(beat) = heartbeat else {
+            return DaemonSeen::NeverRan;
+        };
+        if let Some(at) = beat.stopped_at {
+            return DaemonSeen::Stopped { at };
+        }
+        let age = now.duration_since(beat.at).unsigned_abs();
+        if beat.at > now || age <= FLUSH_EVERY.saturating_mul(3) {
+            DaemonSeen::Running { heard_at: beat.at }
+        } else {
+            DaemonSeen::Silent { heard_at: beat.at }
+        }
+    }
+
+    /// True while the daemon is running and heard from.
+    pub fn is_running(self) -> bool {
+        matches!(self, DaemonSeen::Running { .. })
+    }
+}
+
+/// Every configured device's status, whether a store existed, and what it says of the daemon.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
     /// One per configured device, in configuration order.
     pub devices: Vec<DeviceStatus>,
     /// False when `state_dir` holds no store yet (every device is then `unknown`).
     pub store_found: bool,
+    /// The daemon, as its heartbeat tells.
+    pub daemon: DaemonSeen,
 }
 
-/// Reads the store under `config.daemon.state_dir` read-only and builds the report.
-pub fn collect(config: &Config) -> Result<Report, StatusError> {
-    let Some(store) = Store::open_read_only(&config.daemon.state_dir)? else {
-        return Ok(Report {
-            devices: build(config, &[], &[])?,
-            store_found: false,
-        });
+/// What the store holds for the status view.
+#[derive(Debug, Clone, Default)]
+pub struct Stored {
+    /// Device rows.
+    pub rows: Vec<DeviceRow>,
+    /// Open incidents.
+    pub open: Vec<IncidentRecord>,
+    /// Last probe per device.
+    pub probes: HashMap<String, Timestamp>,
+    /// The daemon's heartbeat.
+    pub heartbeat: Option<Heartbeat>,
+}
+
+impl Stored {
+    /// Reads what the status view needs from an open store.
+    pub fn read(store: &Store) -> Result<Stored, StoreError> {
+        Ok(Stored {
+            rows: store.devices()?,
+            open: store.open_incidents()?,
+            probes: store.probe_marks()?.into_iter().collect(),
+            heartbeat: store.heartbeat()?,
+        })
+    }
+}
+
+/// Reads the store under `config.daemon.state_dir` read-only and builds the report at `now`.
+pub fn collect(config: &Config, now: Timestamp) -> Result<Report, StatusError> {
+    let (stored, store_found) = match Store::open_read_only(&config.daemon.state_dir)? {
+        Some(store) => (Stored::read(&store)?, true),
+        None => (Stored::default(), false),
     };
-    let rows = store.devices()?;
-    let open = store.open_incidents()?;
     Ok(Report {
-        devices: build(config, &rows, &open)?,
-        store_found: true,
+        devices: build(config, &stored, now)?,
+        store_found,
+        daemon: DaemonSeen::judge(stored.heartbeat, now),
     })
 }
 
-/// The report's entries from stored rows and open incidents.
+/// The report's entries from what the store holds, judged at `now`.
 pub fn build(
     config: &Config,
-    rows: &[DeviceRow],
-    open: &[IncidentRecord],
+    stored: &Stored,
+    now: Timestamp,
 ) -> Result<Vec<DeviceStatus>, StatusError> {
+    let daemon = DaemonSeen::judge(stored.heartbeat, now);
+    let rows: HashMap<&str, &DeviceRow> =
+        stored.rows.iter().map(|r| (r.name.as_str(), r)).collect();
     config
         .devices
         .iter()
         .map(|device| {
             let row = rows
-                .iter()
-                .find(|r| r.name == device.name && r.provider == device.provider);
+                .get(device.name.as_str())
+                .filter(|r| r.provider == device.provider);
             let state = row
                 .map(|row| {
                     serde_json::from_str::<DeviceState>(&row.state_json).map_err(|e| {
@@ -103,9 +187,30 @@ pub fn build(
                     })
                 })
                 .transpose()?;
-            Ok(entry(device, state.as_ref(), open))
+            let probed = stored.probes.get(&device.name).copied();
+            let mut entry = entry(device, state.as_ref(), &stored.open);
+            entry.last_probe_at = probed.map(rfc3339);
+            // A daemon that just started has not written its first marks yet.
+            let started = stored.heartbeat.map(|b| b.started_at);
+            let watched_since = probed.max(started);
+            entry.stale = !daemon.is_running() || !recent(device, watched_since, now);
+            Ok(entry)
         })
         .collect()
+}
+
+/// Whether `probed` is recent for `device`: within three poll intervals, plus the time the
+/// marks may lag behind.
+fn recent(device: &Device, probed: Option<Timestamp>, now: Timestamp) -> bool {
+    let Some(probed) = probed else {
+        return false;
+    };
+    let allowed = device
+        .policy
+        .poll_interval
+        .saturating_mul(3)
+        .saturating_add(FLUSH_EVERY.saturating_mul(2));
+    probed >= now || now.duration_since(probed).unsigned_abs() <= allowed.max(Duration::ZERO)
 }
 
 fn entry(device: &Device, state: Option<&DeviceState>, open: &[IncidentRecord]) -> DeviceStatus {
@@ -125,6 +230,8 @@ fn entry(device: &Device, state: Option<&DeviceState>, open: &[IncidentRecord]) 
             state.and_then(|s| s.recycle_deadline(device.policy.recycle_after)),
         ),
         open_incidents: incidents.into_iter().collect(),
+        last_probe_at: None,
+        stale: true,
     }
 }
 
@@ -150,66 +257,6 @@ fn rfc3339(t: Timestamp) -> String {
 /// The JSON array of DESIGN.md §7.
 pub fn to_json(devices: &[DeviceStatus]) -> String {
     serde_json::to_string_pretty(devices).unwrap_or_else(|_| "[]".to_owned())
-}
-
-/// A table for people: times in `zone` (named `zone_name` in the last line).
-pub fn table(devices: &[DeviceStatus], zone: &TimeZone, zone_name: &str) -> String {
-    let header = [
-        "NAME",
-        "PROVIDER",
-        "STATE",
-        "SINCE",
-        "LAST ONLINE",
-        "RECYCLE BY",
-        "INCIDENTS",
-    ]
-    .map(str::to_owned);
-    let rows: Vec<[String; 7]> = devices.iter().map(|d| cells(d, zone)).collect();
-    let mut widths = header.clone().map(|h| h.len());
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for row in std::iter::once(&header).chain(&rows) {
-        let mut text = String::new();
-        for (cell, w) in row.iter().zip(widths) {
-            let _ = write!(text, "{cell:<w$}  ");
-        }
-        out.push_str(text.trim_end());
-        out.push('\n');
-    }
-    let _ = write!(out, "({} devices; times in {zone_name})", devices.len());
-    out
-}
-
-/// One table row: times in `zone` to the minute, `-` for none.
-fn cells(d: &DeviceStatus, zone: &TimeZone) -> [String; 7] {
-    let local = |t: &Option<String>| {
-        t.as_deref()
-            .and_then(|s| s.parse::<Timestamp>().ok())
-            .map(|t| {
-                t.to_zoned(zone.clone())
-                    .strftime("%Y-%m-%d %H:%M")
-                    .to_string()
-            })
-            .unwrap_or_else(|| "-".to_owned())
-    };
-    let incidents = if d.open_incidents.is_empty() {
-        "-".to_owned()
-    } else {
-        d.open_incidents.join(",")
-    };
-    [
-        d.name.clone(),
-        d.provider.clone(),
-        d.state.to_owned(),
-        local(&d.since),
-        local(&d.last_online_at),
-        local(&d.recycle_deadline),
-        incidents,
-    ]
 }
 
 #[cfg(test)]

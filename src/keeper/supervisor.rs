@@ -53,6 +53,8 @@ pub(crate) struct Shared {
     pub(crate) sweeps: Arc<watch::Sender<u64>>,
     /// The fleet board runners report their state words to.
     pub(crate) fleet: Fleet,
+    /// Where runners mark their probes.
+    pub(crate) probes: super::liveness::ProbeMarks,
 }
 
 /// Providers, runners and the states of devices not running.
@@ -216,7 +218,7 @@ impl Supervisor {
     /// Starts `device`'s runner from `state`, first waking at `first_wake`.
     fn spawn(&mut self, device: &Device, state: DeviceState, first_wake: Timestamp) {
         let Some(primary) = self.providers.get(&device.provider) else {
-            tracing::error!(device = %device.name, provider = %device.provider,
+            tracing::error!(event = "daemon.runner_failed", device = %device.name, provider = %device.provider,
                 "device names a provider that is not running; not started");
             return;
         };
@@ -237,6 +239,7 @@ impl Supervisor {
             writer: self.shared.writer.clone(),
             sweeps: self.shared.sweeps.subscribe(),
             fleet: self.shared.fleet.clone(),
+            probes: self.shared.probes.clone(),
             cancel: cancel.clone(),
         };
         let handle = self.tracker.spawn(runner.run());
@@ -263,8 +266,10 @@ impl Supervisor {
         for slot in slots {
             match slot.handle.await {
                 Ok(state) => states.push((slot.device, state)),
-                Err(e) => tracing::error!(device = %slot.device.name, error = %e,
-                    "device runner failed; its last stored state stands"),
+                Err(e) => {
+                    tracing::error!(event = "daemon.runner_failed", device = %slot.device.name, error = %e,
+                    "device runner failed; its last stored state stands")
+                }
             }
         }
         states
@@ -281,8 +286,10 @@ impl Supervisor {
         for (name, slot) in runners {
             match tokio::time::timeout_at(deadline, slot.handle).await {
                 Ok(Ok(_)) => {}
-                Ok(Err(e)) => tracing::error!(device = %name, error = %e, "device runner failed"),
-                Err(_) => tracing::warn!(device = %name,
+                Ok(Err(e)) => {
+                    tracing::error!(event = "daemon.runner_failed", device = %name, error = %e, "device runner failed")
+                }
+                Err(_) => tracing::warn!(event = "daemon.stop_abandoned", device = %name,
                     "device runner did not stop within shutdown_grace; abandoned"),
             }
         }
@@ -291,7 +298,7 @@ impl Supervisor {
                 .await
                 .is_err()
             {
-                tracing::warn!(provider = %slot.rt.name,
+                tracing::warn!(event = "daemon.stop_abandoned", provider = %slot.rt.name,
                     "token keeper did not stop within shutdown_grace; abandoned");
             }
         }

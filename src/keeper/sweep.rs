@@ -67,7 +67,7 @@ impl Sweeper {
     /// Stops the job.
     pub(crate) async fn stop(mut self) {
         if let Err(e) = self.scheduler.shutdown().await {
-            tracing::warn!(error = ?e, "recycle sweep scheduler did not shut down cleanly");
+            tracing::warn!(event = "recycle.sweep_failed", error = ?e, "recycle sweep scheduler did not shut down cleanly");
         }
     }
 }

@@ -143,3 +143,134 @@ fn a_json_line_has_timestamp_level_event_and_device() {
     assert_eq!(value["device"], "d1");
     assert_eq!(value["message"], "d1 is offline");
 }
+
+/// The JSON line `emit` writes.
+fn json_line(emit: impl FnOnce()) -> serde_json::Value {
+    let buffer = Buffer::default();
+    let sub = subscriber(Style::Json, EnvFilter::new("info"), buffer.clone());
+    tracing::subscriber::with_default(sub, emit);
+    let text = buffer.text();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    serde_json::from_str(text.trim()).unwrap()
+}
+
+#[test]
+fn lists_are_json_arrays_and_other_debug_values_stay_strings() {
+    let added = vec!["b".to_owned(), "c".to_owned()];
+    let none: Vec<String> = Vec::new();
+    let line = json_line(|| {
+        tracing::info!(
+            event = "config.reloaded",
+            added = ?List(&added),
+            removed = ?List(&none),
+            plain = ?added,
+            count = 3,
+            "configuration reloaded"
+        );
+    });
+    assert_eq!(line["added"], serde_json::json!(["b", "c"]));
+    assert_eq!(line["removed"], serde_json::json!([]));
+    assert_eq!(
+        line["plain"], "[\"b\", \"c\"]",
+        "only List becomes an array"
+    );
+    assert_eq!(line["count"], 3);
+    let keys: Vec<&str> = line
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(&keys[..3], ["timestamp", "level", "message"]);
+    assert_eq!(keys.last(), Some(&"target"));
+}
+
+#[test]
+fn a_line_without_an_event_gets_one_named_after_its_crate() {
+    let line = json_line(|| tracing::warn!("no event here"));
+    assert_eq!(line["event"], "log.session_keeper");
+    let line = json_line(|| tracing::warn!(target: "tokio_cron_scheduler::job", "tick"));
+    assert_eq!(line["event"], "log.tokio_cron_scheduler");
+}
+
+#[test]
+fn a_text_line_shows_a_list_as_a_list() {
+    let buffer = Buffer::default();
+    let style = Style::Text {
+        timestamps: false,
+        ansi: false,
+    };
+    let sub = subscriber(style, EnvFilter::new("info"), buffer.clone());
+    let added = vec!["b".to_owned()];
+    tracing::subscriber::with_default(sub, || {
+        tracing::info!(event = "config.reloaded", added = ?List(&added), "reloaded");
+    });
+    assert!(buffer.text().contains("added=[\"b\"]"), "{}", buffer.text());
+}
+
+/// Every `tracing::…!` call in the crate's own source names its `event` (the formatter gives
+/// a stray line `log.<crate>`, but our lines say what they are).
+#[test]
+fn every_log_line_of_ours_names_its_event() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut missing = Vec::new();
+    let mut dirs = vec![root];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") && !is_test_file(&path) {
+                let text = std::fs::read_to_string(&path).unwrap();
+                missing.extend(
+                    calls_without_event(&text).map(|line| format!("{}:{line}", path.display())),
+                );
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "log lines without an event: {missing:#?}"
+    );
+}
+
+/// Test files log whatever their tests need (this one logs lines without an event on purpose).
+fn is_test_file(path: &std::path::Path) -> bool {
+    path.file_name().is_some_and(|n| n == "tests.rs")
+        || path.components().any(|c| c.as_os_str() == "tests")
+}
+
+/// The lines of `text` where a tracing macro call has no `event` field (doc comments and the
+/// formatter's own example aside).
+fn calls_without_event(text: &str) -> impl Iterator<Item = usize> + '_ {
+    let levels = ["trace", "debug", "info", "warn", "error"];
+    let starts: Vec<usize> = levels
+        .iter()
+        .flat_map(|level| {
+            let needle = format!("tracing::{level}!(");
+            let len = needle.len();
+            text.match_indices(needle.as_str())
+                .map(|(at, _)| at + len)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    starts.into_iter().filter_map(move |start| {
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        if text[line_start..start].trim_start().starts_with("//") {
+            return None;
+        }
+        let mut depth = 1;
+        let body: String = text[start..]
+            .chars()
+            .take_while(|c| {
+                match c {
+                    '(' => depth += 1,
+                    ')' => depth -= 1,
+                    _ => {}
+                }
+                depth > 0
+            })
+            .collect();
+        (!body.contains("event")).then(|| text[..start].matches('\n').count() + 1)
+    })
+}

@@ -63,7 +63,7 @@ impl Service {
             None => None,
             Some(Ok(target)) => Some(target),
             Some(Err(e)) => {
-                tracing::warn!(error = %e, "not notifying the service manager");
+                tracing::warn!(event = "service.notify_failed", error = %e, "not notifying the service manager");
                 None
             }
         };
@@ -103,6 +103,7 @@ impl Service {
             && !inner.failed.swap(true, Ordering::AcqRel)
         {
             tracing::warn!(
+                event = "service.notify_failed",
                 error = %e,
                 "cannot notify the service manager; further failures are not logged"
             );

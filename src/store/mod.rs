@@ -16,6 +16,7 @@
 //! plain text in it, so the file itself is the secret's protection, like a credentials file.
 //! Timestamps are RFC 3339 UTC text with nine fractional digits, so text order is time order.
 
+mod liveness;
 mod open;
 mod query;
 mod rows;
@@ -26,6 +27,7 @@ mod writer;
 #[cfg(test)]
 mod tests;
 
+pub use liveness::Heartbeat;
 pub use schema::SCHEMA_VERSION;
 pub use writer::{Writer, WriterTask};
 
@@ -230,6 +232,10 @@ pub enum Write {
     Incident(IncidentRecord),
     /// Insert or replace a delivery (keyed by incident, notifier, transition, seq).
     Delivery(DeliveryRecord),
+    /// The daemon is alive (or stopped): its heartbeat row.
+    Heartbeat(Heartbeat),
+    /// The last probe time of these devices.
+    Probes(Vec<(String, Timestamp)>),
 }
 
 impl Write {
@@ -239,6 +245,8 @@ impl Write {
             Write::Device(row) => format!("device {}", row.name),
             Write::Tokens { provider, .. } => format!("tokens of provider {provider}"),
             Write::Incident(record) => format!("incident {}", record.id),
+            Write::Heartbeat(_) => "the daemon heartbeat".to_owned(),
+            Write::Probes(marks) => format!("the last probe of {} devices", marks.len()),
             Write::Delivery(d) => format!(
                 "delivery of {} to {} ({} #{})",
                 d.incident_id,

@@ -53,6 +53,7 @@ impl Store {
             .map_err(|e| classify(&path, e))?;
         if !mode.eq_ignore_ascii_case("wal") {
             tracing::warn!(
+                event = "store.no_wal",
                 path = %path.display(),
                 journal_mode = %mode,
                 "the state store's file system does not support WAL; `status` may wait for the daemon"

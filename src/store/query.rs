@@ -145,7 +145,7 @@ impl Store {
             .collect()
     }
 
-    fn rows<T, P: Params>(
+    pub(super) fn rows<T, P: Params>(
         &self,
         sql: &str,
         params: P,

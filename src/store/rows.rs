@@ -24,12 +24,12 @@ pub(super) fn ts_text(ts: Timestamp) -> String {
     PRINTER.timestamp_to_string(&ts)
 }
 
-fn ts_parse(what: &str, column: &str, text: &str) -> Result<Timestamp, StoreError> {
+pub(super) fn ts_parse(what: &str, column: &str, text: &str) -> Result<Timestamp, StoreError> {
     text.parse()
         .map_err(|e| decode_error(what, format!("{column}: {e}")))
 }
 
-fn ts_parse_opt(
+pub(super) fn ts_parse_opt(
     what: &str,
     column: &str,
     text: Option<&str>,
@@ -262,6 +262,8 @@ pub(super) fn write_one(
         Write::Tokens { provider, pair } => upsert_tokens(conn, provider, pair, now),
         Write::Incident(record) => upsert_incident(conn, record),
         Write::Delivery(delivery) => upsert_delivery(conn, delivery),
+        Write::Heartbeat(beat) => super::liveness::write_heartbeat(conn, beat),
+        Write::Probes(marks) => super::liveness::write_probes(conn, marks),
     }
 }
 

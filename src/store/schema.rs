@@ -71,7 +71,7 @@ ALTER TABLE incidents ADD COLUMN resolution TEXT
 ";
 
 /// Every migration in order; the store's version is how many of them it has had.
-const MIGRATIONS: &[&str] = &[V1_CREATE, V2_RESOLUTION];
+const MIGRATIONS: &[&str] = &[V1_CREATE, V2_RESOLUTION, super::liveness::V3_LIVENESS];
 
 /// The schema version this build writes (and the newest it can read).
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

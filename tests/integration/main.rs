@@ -2,7 +2,9 @@
 //! simulator on 127.0.0.1:0. Modules group the tests by subject.
 
 mod admin;
+mod admin_guard;
 mod cli;
+mod cli_output;
 mod config_fixtures;
 mod container;
 mod demo;

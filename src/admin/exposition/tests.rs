@@ -14,6 +14,8 @@ fn device(name: &str, state: &'static str, deadline: Option<&str>) -> DeviceStat
         last_online_at: None,
         recycle_deadline: deadline.map(str::to_owned),
         open_incidents: Vec::new(),
+        last_probe_at: None,
+        stale: false,
     }
 }
 

@@ -76,6 +76,9 @@ impl Live {
     async fn probes(&mut self, kick_check: bool) -> Option<Vec<Event>> {
         let primary = Arc::clone(&self.setup.primary);
         let answer = self.probe_primary(&primary).await?;
+        self.setup
+            .probes
+            .mark(&self.setup.device.name, Timestamp::now());
         if !self.first_probe_reported {
             self.first_probe_reported = true;
             metrics::global().probed(&self.setup.device.name);

@@ -3,9 +3,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use jiff::tz::TimeZone;
+
 use super::*;
 use crate::incident::{IncidentContext, IncidentKey, IncidentKind};
 use crate::keeper::machine::Phase;
+use crate::store::Heartbeat;
 use crate::vendor::VendorKind;
 
 const CONFIG: &str = r#"
@@ -51,6 +54,36 @@ fn row(name: &str, state: &DeviceState) -> DeviceRow {
     }
 }
 
+/// What the store holds: `rows`, `open` incidents, and a daemon heard from at `heard` that
+/// probed every device then.
+fn stored(rows: Vec<DeviceRow>, open: Vec<IncidentRecord>, heard: Option<&str>) -> Stored {
+    let heartbeat = heard.map(|at| Heartbeat {
+        pid: 1,
+        started_at: ts("2026-11-21T07:00:00Z"),
+        at: ts(at),
+        stopped_at: None,
+    });
+    let probes = heard
+        .map(|at| {
+            ["d1", "d2"]
+                .into_iter()
+                .map(|d| (d.to_owned(), ts(at)))
+                .collect()
+        })
+        .unwrap_or_default();
+    Stored {
+        rows,
+        open,
+        probes,
+        heartbeat,
+    }
+}
+
+/// A moment a few seconds after the daemon's last heartbeat in [`stored`].
+fn now() -> Timestamp {
+    ts("2026-11-21T08:00:10Z")
+}
+
 fn incident(subject: Subject, kind: IncidentKind) -> IncidentRecord {
     let key = IncidentKey { subject, kind };
     IncidentRecord {
@@ -92,7 +125,12 @@ fn stored_devices_show_their_phase_times_deadline_and_incidents() {
             IncidentKind::ProviderUnreachable,
         ),
     ];
-    let devices = build(&config(), &[row("d1", &state)], &open).unwrap_or_else(|e| panic!("{e}"));
+    let seen = stored(
+        vec![row("d1", &state)],
+        open.to_vec(),
+        Some("2026-11-21T08:00:05Z"),
+    );
+    let devices = build(&config(), &seen, now()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         devices[0],
         DeviceStatus {
@@ -103,14 +141,17 @@ fn stored_devices_show_their_phase_times_deadline_and_incidents() {
             last_online_at: Some("2026-11-20T07:59:59Z".into()),
             recycle_deadline: Some("2026-12-10T07:59:59Z".into()),
             open_incidents: vec!["credentials_invalid", "manual_login_required"],
+            last_probe_at: Some("2026-11-21T08:00:05Z".into()),
+            stale: false,
         }
     );
 }
 
 #[test]
 fn configured_devices_without_a_row_are_unknown_with_nulls() {
-    let devices = build(&config(), &[], &[]).unwrap_or_else(|e| panic!("{e}"));
+    let devices = build(&config(), &Stored::default(), now()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(devices.len(), 2);
+    assert!(devices[1].stale, "no daemon has run: nothing is current");
     assert_eq!(devices[1].state, "unknown");
     assert_eq!(devices[1].since, None);
     let json: serde_json::Value =
@@ -128,17 +169,22 @@ fn configured_devices_without_a_row_are_unknown_with_nulls() {
             "since",
             "last_online_at",
             "recycle_deadline",
-            "open_incidents"
+            "open_incidents",
+            "last_probe_at",
+            "stale"
         ]
     );
     assert!(json[1]["recycle_deadline"].is_null());
+    assert!(json[1]["last_probe_at"].is_null());
 }
 
 #[test]
 fn an_unreadable_row_is_an_error_naming_the_device() {
     let mut bad = row("d2", &DeviceState::new(ts("2026-11-21T08:00:00Z"), None));
     bad.state_json = "{not json".into();
-    let err = build(&config(), &[bad], &[]).err().map(|e| e.to_string());
+    let err = build(&config(), &stored(vec![bad], vec![], None), now())
+        .err()
+        .map(|e| e.to_string());
     assert!(err.unwrap_or_default().contains("device d2"));
 }
 
@@ -147,7 +193,12 @@ fn the_table_shows_local_times_and_never_a_secret() {
     let mut state = DeviceState::new(ts("2026-11-21T08:00:00Z"), None);
     state.phase = Phase::Online;
     let config = config();
-    let devices = build(&config, &[row("d1", &state)], &[]).unwrap_or_else(|e| panic!("{e}"));
+    let seen = stored(
+        vec![row("d1", &state)],
+        vec![],
+        Some("2026-11-21T08:00:05Z"),
+    );
+    let devices = build(&config, &seen, now()).unwrap_or_else(|e| panic!("{e}"));
     let text = table(
         &devices,
         &config.daemon.timezone,
@@ -162,4 +213,64 @@ fn the_table_shows_local_times_and_never_a_secret() {
     assert!(lines[2].contains("unknown"), "{text}");
     assert!(text.contains("Asia/Shanghai"), "{text}");
     assert!(!text.contains("secret-token"));
+}
+
+#[test]
+fn after_the_daemon_stopped_every_entry_is_stale_and_the_note_says_when() {
+    let mut state = DeviceState::new(ts("2026-11-21T08:00:00Z"), None);
+    state.phase = Phase::Online;
+    let mut seen = stored(
+        vec![row("d1", &state)],
+        vec![],
+        Some("2026-11-21T08:00:05Z"),
+    );
+    let running = build(&config(), &seen, now()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!running[0].stale);
+    if let Some(beat) = seen.heartbeat.as_mut() {
+        beat.stopped_at = Some(ts("2026-11-21T08:00:06Z"));
+    }
+    let devices = build(&config(), &seen, now()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(devices.iter().all(|d| d.stale), "{devices:?}");
+    assert_eq!(
+        devices[0].state, "online",
+        "the stored state is still shown"
+    );
+    let daemon = DaemonSeen::judge(seen.heartbeat, now());
+    assert_eq!(
+        daemon,
+        DaemonSeen::Stopped {
+            at: ts("2026-11-21T08:00:06Z")
+        }
+    );
+    let zone = &config().daemon.timezone;
+    let note = daemon_note(daemon, zone).unwrap_or_default();
+    assert!(
+        note.contains("not running") && note.contains("2026-11-21 16:00"),
+        "{note}"
+    );
+    let text = table(&devices, zone, "Asia/Shanghai");
+    assert!(text.contains("online (stale)"), "{text}");
+    assert!(text.contains("2 marked (stale)"), "{text}");
+}
+
+#[test]
+fn a_daemon_not_heard_from_is_silent_and_an_unprobed_device_is_stale() {
+    let seen = stored(vec![], vec![], Some("2026-11-21T07:00:00Z"));
+    assert_eq!(
+        DaemonSeen::judge(seen.heartbeat, now()),
+        DaemonSeen::Silent {
+            heard_at: ts("2026-11-21T07:00:00Z")
+        }
+    );
+    // Running, but one device not probed for ten minutes (poll 60 s).
+    let mut seen = stored(vec![], vec![], Some("2026-11-21T08:00:05Z"));
+    seen.probes
+        .insert("d2".to_owned(), ts("2026-11-21T07:50:00Z"));
+    let devices = build(&config(), &seen, now()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!devices[0].stale);
+    assert!(devices[1].stale);
+    assert_eq!(
+        daemon_note(DaemonSeen::judge(seen.heartbeat, now()), &TimeZone::UTC),
+        None
+    );
 }

@@ -297,11 +297,11 @@ impl Captured {
     ) {
         let logs = Captured::default();
         let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .json()
-            .flatten_event(true)
-            .with_writer(move || writer.clone())
-            .finish();
+        let subscriber = crate::logging::subscriber(
+            crate::logging::Style::Json,
+            tracing_subscriber::EnvFilter::new("info"),
+            move || writer.clone(),
+        );
         let guard = tracing::subscriber::set_default(subscriber);
         // Tracing caches whether a log line is wanted when it is first hit. With one live
         // subscriber it asks only the hitting thread's, so a line first hit by another test's

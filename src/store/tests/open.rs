@@ -63,7 +63,10 @@ fn migrations_are_idempotent() {
             |row| row.get(0),
         )
         .unwrap();
-    assert_eq!(tables, 4);
+    assert_eq!(
+        tables, 6,
+        "devices, tokens, incidents, deliveries, daemon, probes"
+    );
 }
 
 #[test]
@@ -316,4 +319,46 @@ async fn read_only_open_works_while_a_writer_holds_the_store() {
     drop(reader);
 
     task.close().await.unwrap();
+}
+
+#[test]
+fn the_heartbeat_and_probe_marks_round_trip() {
+    let (dir, mut store) = fresh();
+    assert_eq!(store.heartbeat().unwrap(), None);
+    let t = |s: &str| -> Timestamp { s.parse().unwrap() };
+    let beat = crate::store::Heartbeat {
+        pid: 4242,
+        started_at: t("2026-11-21T08:00:00Z"),
+        at: t("2026-11-21T08:00:15Z"),
+        stopped_at: None,
+    };
+    store
+        .apply(&[
+            Write::Heartbeat(beat),
+            Write::Probes(vec![
+                ("a".to_owned(), t("2026-11-21T08:00:10Z")),
+                ("b".to_owned(), t("2026-11-21T08:00:11Z")),
+            ]),
+        ])
+        .unwrap();
+    let stopped = crate::store::Heartbeat {
+        stopped_at: Some(t("2026-11-21T08:01:00Z")),
+        ..beat
+    };
+    store
+        .apply(&[
+            Write::Heartbeat(stopped),
+            Write::Probes(vec![("a".to_owned(), t("2026-11-21T08:00:59Z"))]),
+        ])
+        .unwrap();
+    drop(store);
+    let read = Store::open_read_only(dir.path()).unwrap().unwrap();
+    assert_eq!(read.heartbeat().unwrap(), Some(stopped));
+    assert_eq!(
+        read.probe_marks().unwrap(),
+        vec![
+            ("a".to_owned(), t("2026-11-21T08:00:59Z")),
+            ("b".to_owned(), t("2026-11-21T08:00:11Z"))
+        ]
+    );
 }

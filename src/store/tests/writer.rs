@@ -233,10 +233,11 @@ async fn a_write_after_close_is_logged_without_its_tokens_and_dropped() {
 
     let lines = Lines::default();
     let sink = lines.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_writer(move || sink.clone())
-        .finish();
+    let subscriber = crate::logging::subscriber(
+        crate::logging::Style::Json,
+        tracing_subscriber::EnvFilter::new("info"),
+        move || sink.clone(),
+    );
     tracing::subscriber::with_default(subscriber, || {
         writer.write(Write::Tokens {
             provider: "shrise-a".to_owned(),

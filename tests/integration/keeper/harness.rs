@@ -184,6 +184,26 @@ impl Daemon {
         Daemon::start_with_env(dir, config, &[])
     }
 
+    /// Like [`Daemon::start`], under an open-file limit of `files` (soft and hard, as
+    /// `ulimit -n` sets them: the daemon cannot raise it), the way a container runtime or a
+    /// unit without `LimitNOFILE=` starts it.
+    pub fn start_with_open_files(dir: &Path, config: &str, files: u32) -> Daemon {
+        let config_path = write_config(dir, config);
+        let mut cmd = Command::new("bash");
+        cmd.env_remove("SESSION_KEEPER_CONFIG")
+            .env_remove("RUST_LOG")
+            .arg("-c")
+            .arg(format!("ulimit -n {files} && exec \"$0\" \"$@\""))
+            .arg(env!("CARGO_BIN_EXE_session-keeper"))
+            .arg("run")
+            .arg("-c")
+            .arg(&config_path);
+        Daemon {
+            process: Logged::spawn(cmd, "the daemon under a file limit"),
+            config_path,
+        }
+    }
+
     /// Like [`Daemon::start`], with extra environment variables (e.g. `NOTIFY_SOCKET`).
     pub fn start_with_env(dir: &Path, config: &str, env: &[(&str, &str)]) -> Daemon {
         let config_path = write_config(dir, config);

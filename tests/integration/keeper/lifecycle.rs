@@ -86,9 +86,14 @@ fn check_status(path: &std::path::Path) {
             "since",
             "last_online_at",
             "recycle_deadline",
-            "open_incidents"
+            "open_incidents",
+            "last_probe_at",
+            "stale"
         ]
     );
+    // The daemon stopped: the entry says it may be out of date, and when it was last probed.
+    assert_eq!(ok["stale"], true);
+    assert!(is_rfc3339_seconds(&ok["last_probe_at"]), "{ok}");
     assert_eq!(ok["name"], "ok");
     assert_eq!(ok["provider"], "gewe");
     assert_eq!(ok["state"], "online");
